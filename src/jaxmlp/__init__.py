@@ -1,0 +1,48 @@
+"""jaxmlp: multilayer-perceptron classifiers in JAX.
+
+The pieces, in the order data flows through them:
+
+- :mod:`jaxmlp.data` -- toy data sets and the tutorial's split (:func:`make_dataset`).
+- :mod:`jaxmlp.nn` -- stax ``(init, apply)`` networks (:func:`mlp`).
+- :mod:`jaxmlp.optim` -- optimizer names to optax (:func:`make_optimizer`).
+- :mod:`jaxmlp.engine` -- training as one compiled program (:func:`fit`).
+- :mod:`jaxmlp.plots`, :mod:`jaxmlp.report` -- figures and the HTML report.
+
+Names are imported on first use, so ``import jaxmlp`` (and ``jaxmlp --help``) stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
+
+try:
+    __version__ = version("jaxmlp")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0"
+
+_EXPORTS = {
+    "jaxmlp.data": ("DATASETS", "Split", "make_dataset", "tutorial_split"),
+    "jaxmlp.engine": ("DivergenceError", "FitResult", "History", "TrainConfig", "fit"),
+    "jaxmlp.nn": ("ACTIVATIONS", "Network", "mlp", "swish"),
+    "jaxmlp.optim": ("OPTIMIZERS", "SCHEDULES", "make_optimizer"),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = ["__version__", *sorted(_WHERE)]
+
+if TYPE_CHECKING:
+    from jaxmlp.data import DATASETS, Split, make_dataset, tutorial_split
+    from jaxmlp.engine import DivergenceError, FitResult, History, TrainConfig, fit
+    from jaxmlp.nn import ACTIVATIONS, Network, mlp, swish
+    from jaxmlp.optim import OPTIMIZERS, SCHEDULES, make_optimizer
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'jaxmlp' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

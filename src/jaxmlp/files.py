@@ -1,0 +1,52 @@
+"""Writing files safely: whole or not at all."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+__all__ = ["atomic_write", "ensure_writable_dir"]
+
+
+def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
+
+    A reader sees either the old file or the complete new one, never a half-written one.
+    """
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # os.open with mode 0o666 honours the umask, as a plain open() would (mkstemp: 0o600).
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def ensure_writable_dir(path: str | os.PathLike) -> Path:
+    """Create ``path`` (and parents) if needed and check that files can be written in it.
+
+    Raises
+    ------
+    ValueError
+        Naming the folder and the reason, if it cannot be created or written to.
+    """
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".jaxmlp-write-test-"):
+            pass
+    except OSError as e:
+        reason = e.strerror or str(e)
+        raise ValueError(
+            f"cannot write to output folder '{path}': {reason}. "
+            "Choose a folder you can write to, e.g. --out ./out/demo."
+        ) from None
+    return path

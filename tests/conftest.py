@@ -1,0 +1,53 @@
+"""Test settings: strict JAX promotion rules, a private compilation cache, shared fixtures."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# The CLI's persistent compilation cache goes to a throw-away folder, never the user's.
+os.environ.setdefault("JAXMLP_CACHE_DIR", tempfile.mkdtemp(prefix="jaxmlp-test-cache-"))
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
+
+# As equinox does: implicit rank promotion and silent dtype promotion are bugs here.
+jax.config.update("jax_numpy_rank_promotion", "raise")
+jax.config.update("jax_numpy_dtype_promotion", "strict")
+
+
+@pytest.fixture(scope="session")
+def tutorial():
+    """SPEC §1's split, the tutorial's network and optimizer."""
+    from jaxmlp import make_optimizer, mlp, tutorial_split
+
+    return (
+        tutorial_split(),
+        mlp((64,), "swish", 2),
+        make_optimizer("momentum", 0.05, momentum=0.9),
+    )
+
+
+class CompileCounter:
+    """Counts XLA lowerings (one per compilation, cached on disk or not) by function name."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def __call__(self, event: str, duration: float, **kwargs) -> None:
+        if event == "/jax/core/compile/jaxpr_to_mlir_module_duration":
+            self.names.append(str(kwargs.get("fun_name")))
+
+    def count(self, fragment: str) -> int:
+        return sum(fragment in n for n in self.names)
+
+
+_COUNTER = CompileCounter()
+jax.monitoring.register_event_duration_secs_listener(_COUNTER)
+
+
+@pytest.fixture
+def compiles() -> CompileCounter:
+    """A fresh compile counter for one test."""
+    _COUNTER.names.clear()
+    return _COUNTER

@@ -1,0 +1,216 @@
+"""The fused engine against a plain per-step Python loop, compile counts, batching, errors."""
+
+import contextlib
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from jaxmlp import DivergenceError, TrainConfig, fit, make_dataset, make_optimizer, mlp
+from jaxmlp.engine import accuracy, cross_entropy, epoch_batches
+
+
+def optax_promotion(optimizer: str):
+    """optax's Adam computes ``b1 ** count`` (float ** int32), which strict dtype promotion
+    (on for all tests, see conftest) refuses; allow standard promotion just there."""
+    if optimizer in ("adam", "adamw"):
+        return jax.numpy_dtype_promotion("standard")
+    return contextlib.nullcontext()
+
+
+def reference_loop(net, opt, split, epochs, batch_size=None, seed=0):
+    """The tutorial's structure: a jit-compiled step, metrics evaluated outside it per epoch."""
+    key = jax.random.PRNGKey(seed)
+    _, params = net.init(key, (-1, split.n_features))
+    opt_state = opt.init(params)
+    shuffle_key = jax.random.fold_in(key, 1)
+
+    def loss(p, X, y):
+        return cross_entropy(net.apply(p, X), y)
+
+    @jax.jit
+    def step(p, s, X, y):
+        updates, s = opt.update(jax.grad(loss)(p, X, y), s, p)
+        return optax.apply_updates(p, updates), s
+
+    Xtr, ytr, Xte, yte = (jnp.asarray(a) for a in (split.X_train, split.y_train,
+                                                   split.X_test, split.y_test))  # fmt: skip
+    n = len(Xtr)
+    rows = []
+    for _ in range(epochs):
+        if batch_size is None:
+            params, opt_state = step(params, opt_state, Xtr, ytr)
+        else:
+            shuffle_key, sub = jax.random.split(shuffle_key)
+            order = np.asarray(jax.random.permutation(sub, n))
+            for start in range(0, n, batch_size):  # a truly ragged last batch
+                b = order[start : start + batch_size]
+                params, opt_state = step(params, opt_state, Xtr[b], ytr[b])
+        lt, le = net.apply(params, Xtr), net.apply(params, Xte)
+        rows.append([float(cross_entropy(lt, ytr)), float(cross_entropy(le, yte)),
+                     float(accuracy(lt, ytr)), float(accuracy(le, yte))])  # fmt: skip
+    return params, np.array(rows)
+
+
+def assert_params_close(a, b, atol=1e-5):
+    for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), atol=atol, rtol=1e-4)
+
+
+def history_array(h):
+    return np.stack([h.train_loss, h.test_loss, h.train_acc, h.test_acc], axis=1)
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "adam"])
+def test_full_batch_equals_reference_loop(tutorial, optimizer):
+    split, net, _ = tutorial
+    opt = make_optimizer(optimizer, 0.05)
+    with optax_promotion(optimizer):
+        params, rows = reference_loop(net, opt, split, epochs=40)
+        result = fit(net, opt, split, TrainConfig(epochs=40))
+    assert_params_close(result.params, params)
+    np.testing.assert_allclose(history_array(result.history), rows, atol=1e-5)
+    np.testing.assert_array_equal(result.history.epoch, np.arange(1, 41))
+
+
+@pytest.mark.parametrize("batch_size", [32, 35, 1])
+def test_mini_batch_equals_reference_loop(tutorial, batch_size):
+    # 140 = 4*32 + 12 (ragged last batch), 4*35 (exact), 140*1 (every sample alone)
+    split, net, opt = tutorial
+    epochs = 3 if batch_size == 1 else 12
+    params, rows = reference_loop(net, opt, split, epochs, batch_size=batch_size, seed=3)
+    result = fit(net, opt, split, TrainConfig(epochs=epochs, batch_size=batch_size, seed=3))
+    assert_params_close(result.params, params, atol=2e-5)
+    np.testing.assert_allclose(history_array(result.history), rows, atol=2e-5)
+
+
+@pytest.mark.parametrize(("n", "batch_size"), [(140, 32), (140, 35), (7, 3), (5, 5), (10, 1)])
+def test_every_sample_exactly_once_per_epoch(n, batch_size):
+    for epoch_key in jax.random.split(jax.random.PRNGKey(0), 4):
+        idx, mask = epoch_batches(epoch_key, n, batch_size)
+        assert idx.shape == mask.shape == (-(-n // batch_size), batch_size)
+        seen = np.asarray(idx)[np.asarray(mask) == 1]
+        np.testing.assert_array_equal(np.sort(seen), np.arange(n))
+        # padding only at the end of the last batch
+        assert np.asarray(mask).ravel()[:n].all() and not np.asarray(mask).ravel()[n:].any()
+
+
+def test_batches_are_reshuffled_every_epoch(tutorial):
+    k1, k2 = jax.random.split(jax.random.PRNGKey(0))
+    assert not np.array_equal(epoch_batches(k1, 140, 32)[0], epoch_batches(k2, 140, 32)[0])
+
+
+def test_no_recompilation_after_first_call(tutorial, compiles):
+    split, net, opt = tutorial
+    config = TrainConfig(epochs=17, batch_size=32, seed=1)  # 17 epochs: a fresh program
+    fit(net, opt, split, config)
+    assert compiles.count("_train_chunk") == 1  # the ragged last batch needs no second program
+    compiles.names.clear()
+    fit(net, opt, split, config)
+    fit(net, opt, split, TrainConfig(epochs=17, batch_size=32, seed=2))  # seed is data
+    assert compiles.names == []
+
+
+def test_chunked_run_compiles_at_most_two_programs_and_equals_one_call(tutorial, compiles):
+    split, net, opt = tutorial
+    whole = fit(net, opt, split, TrainConfig(epochs=23))
+    compiles.names.clear()
+    seen = []
+    chunked = fit(net, opt, split, TrainConfig(epochs=23), chunk_epochs=5,
+                  callback=lambda done, h: seen.append((done, len(h.epoch))))  # fmt: skip
+    assert compiles.count("_train_chunk") == 2  # chunks of 5, and the last one of 3
+    assert seen == [(5, 5), (10, 10), (15, 15), (20, 20), (23, 23)]
+    assert_params_close(chunked.params, whole.params, atol=1e-6)
+    np.testing.assert_allclose(history_array(chunked.history), history_array(whole.history))
+
+
+def test_eval_every_records_every_kth_and_the_last_epoch(tutorial):
+    split, net, opt = tutorial
+    every = fit(net, opt, split, TrainConfig(epochs=23))
+    sparse = fit(net, opt, split, TrainConfig(epochs=23, eval_every=5))
+    np.testing.assert_array_equal(sparse.history.epoch, [5, 10, 15, 20, 23])
+    np.testing.assert_allclose(
+        history_array(sparse.history), history_array(every.history)[[4, 9, 14, 19, 22]]
+    )
+    assert_params_close(sparse.params, every.params, atol=0)
+
+
+def test_divergence_stops_with_epoch_and_advice(tutorial):
+    split, net, _ = tutorial
+    with pytest.raises(DivergenceError, match=r"epoch \d+.*smaller learning rate") as info:
+        fit(net, optax.sgd(1e30), split, TrainConfig(epochs=50))
+    assert 1 <= info.value.epoch <= 50
+
+
+def test_chunked_divergence_stops_early(tutorial):
+    split, net, _ = tutorial
+    seen = []
+    with pytest.raises(DivergenceError):
+        fit(net, optax.sgd(1e30), split, TrainConfig(epochs=1000), chunk_epochs=10,
+            callback=lambda done, h: seen.append(done))  # fmt: skip
+    assert len(seen) < 5  # training stopped, it did not run all 100 chunks
+
+
+_DETERMINISM_SCRIPT = """
+import hashlib, jax, numpy as np
+from jaxmlp import TrainConfig, fit, make_dataset, make_optimizer, mlp
+split = make_dataset("moons", n_samples=97, seed=5)
+r = fit(mlp((16, 8), "tanh", 2), make_optimizer("adam", 0.01), split,
+        TrainConfig(epochs=20, batch_size=16, seed=11))
+h = hashlib.sha256()
+for leaf in jax.tree_util.tree_leaves(r.params): h.update(np.asarray(leaf).tobytes())
+print(h.hexdigest())
+"""
+
+
+def test_same_seed_is_bitwise_identical_across_processes():
+    digests = {
+        subprocess.run([sys.executable, "-c", _DETERMINISM_SCRIPT], capture_output=True,
+                       text=True, check=True).stdout.strip()
+        for _ in range(2)
+    }  # fmt: skip
+    assert len(digests) == 1 and len(digests.pop()) == 64
+
+
+def test_different_seeds_give_different_models(tutorial):
+    split, net, opt = tutorial
+    a = fit(net, opt, split, TrainConfig(epochs=5, seed=0)).params
+    b = fit(net, opt, split, TrainConfig(epochs=5, seed=1)).params
+    assert not np.allclose(a[0][0], b[0][0])
+
+
+def test_initial_params_are_not_modified(tutorial):
+    split, net, opt = tutorial
+    _, params = net.init(jax.random.PRNGKey(0), (-1, 2))
+    before = np.asarray(params[0][0]).copy()
+    result = fit(net, opt, split, TrainConfig(epochs=3), params=params)
+    np.testing.assert_array_equal(np.asarray(params[0][0]), before)
+    assert not np.allclose(result.params[0][0], before)
+
+
+def test_multiclass_and_wider_networks():
+    split = make_dataset("gaussian", n_samples=60, seed=2)
+    three = split.__class__(split.X_train, (split.y_train + (split.X_train[:, 0] > 1)) % 3,
+                            split.X_test, split.y_test, {})  # fmt: skip
+    net = mlp((8, 8), "relu", 3)
+    with optax_promotion("adam"):
+        r = fit(net, make_optimizer("adam", 0.01), three, TrainConfig(epochs=5))
+    assert net.apply(r.params, three.X_test).shape == (len(three.X_test), 3)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"epochs": 0}, "epochs must be a positive integer, got 0"),
+        ({"epochs": -5}, "epochs must be a positive integer, got -5"),
+        ({"batch_size": 0}, "batch_size must be a positive integer or None"),
+        ({"eval_every": 2.5}, "eval_every must be a positive integer, got 2.5"),
+    ],
+)
+def test_train_config_rejects_bad_values(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**kwargs)
