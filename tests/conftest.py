@@ -8,8 +8,8 @@ import tempfile
 # The CLI's persistent compilation cache goes to a throw-away folder, never the user's.
 os.environ.setdefault("JAXMLP_CACHE_DIR", tempfile.mkdtemp(prefix="jaxmlp-test-cache-"))
 
-import jax  # noqa: E402
-import pytest  # noqa: E402
+import jax
+import pytest
 
 # As equinox does: implicit rank promotion and silent dtype promotion are bugs here.
 jax.config.update("jax_numpy_rank_promotion", "raise")

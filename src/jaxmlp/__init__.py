@@ -29,7 +29,14 @@ _EXPORTS = {
     "jaxmlp.optim": ("OPTIMIZERS", "SCHEDULES", "make_optimizer"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = ["__version__", *sorted(_WHERE)]
+__all__ = [  # noqa: RUF022 -- grouped by module, as _EXPORTS
+    "__version__",
+    "DATASETS", "Split", "make_dataset", "tutorial_split",
+    "DivergenceError", "FitResult", "History", "TrainConfig", "fit",
+    "ACTIVATIONS", "Network", "mlp", "swish",
+    "OPTIMIZERS", "SCHEDULES", "make_optimizer",
+]  # fmt: skip
+assert sorted(__all__[1:]) == sorted(_WHERE)
 
 if TYPE_CHECKING:
     from jaxmlp.data import DATASETS, Split, make_dataset, tutorial_split

@@ -137,12 +137,18 @@ def _check_n_samples(value: int) -> int:
 
 
 def _check_out(value: Path) -> Path:
-    from jaxmlp.files import ensure_writable_dir
+    # Only a check here: the folder is created once every option has been validated.
+    from jaxmlp.files import check_can_write_dir
 
     try:
-        return ensure_writable_dir(value)
+        return check_can_write_dir(value)
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
+
+
+def _check_hidden(value: str) -> str:
+    _parse_hidden(value)
+    return value
 
 
 # ----------------------------------------------------------------------------- commands
@@ -181,7 +187,8 @@ def demo(
         float, typer.Option(callback=_check_test_size, help="Held-out fraction.")
     ] = 0.3,
     hidden: Annotated[
-        str, typer.Option(help="Hidden layer widths, comma-separated, e.g. 32,32.")
+        str,
+        typer.Option(callback=_check_hidden, help="Hidden layer widths, comma-separated: 32,32."),
     ] = "64",
     activation: Annotated[
         str,
@@ -233,12 +240,18 @@ def demo(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
 ) -> None:
     """Reproduce the tutorial: train the MLP, compare with scikit-learn, write a report."""
+    from jaxmlp.files import ensure_writable_dir
+
     t_start = time.perf_counter()
     hidden_sizes = _parse_hidden(hidden)
     if not beta > 0:
         raise typer.BadParameter(f"must be > 0, got {beta}.", param_hint="'--beta'")
     if eval_every is None:
         eval_every = 1 if epochs <= 10_000 else epochs // 2_000
+    try:
+        ensure_writable_dir(out_dir)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="'--out'") from None
     enable_compilation_cache()
 
     from jaxmlp.demo import DemoConfig, eval_lines, run_demo
@@ -252,9 +265,10 @@ def demo(
     )  # fmt: skip
     arch = "-".join(map(str, hidden_sizes))
     say = (lambda *a: None) if quiet else out.print
+    batching = "full batch" if batch_size is None else f"batch {batch_size}"
     say(
-        f"jaxmlp demo: {dataset}, MLP with hidden layers {arch} ({activation}), {optimizer} lr={lr}, "
-        f"{epochs} epochs, {'full batch' if batch_size is None else f'batch {batch_size}'}"
+        f"jaxmlp demo: {dataset}, MLP with hidden layers {arch} ({activation}), "
+        f"{optimizer} lr={lr}, {epochs} epochs, {batching}"
     )
     try:
         with _progress(epochs, enabled=not quiet and epochs >= 5_000) as progress:
@@ -320,10 +334,9 @@ def _progress(epochs: int, enabled: bool):
     class _Bar:
         def __enter__(self):
             self.bar = Progress(
-                TextColumn("training"),
-                BarColumn(),
+                TextColumn("epoch"),
                 MofNCompleteColumn(),
-                TextColumn("epochs"),
+                BarColumn(bar_width=24),
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
                 TextColumn("{task.fields[metrics]}"),

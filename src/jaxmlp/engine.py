@@ -327,9 +327,7 @@ def fit(
     if params is None:
         params = _init_params(network.init, split.n_features, config.seed)
     state = _init_state(optimizer, params, config.seed)
-    data = tuple(
-        jnp.asarray(a) for a in (split.X_train, split.y_train, split.X_test, split.y_test)
-    )
+    data = tuple(jnp.asarray(a) for a in (split.X_train, split.y_train, split.X_test, split.y_test))
     last_epoch = jnp.asarray(E, jnp.int32)
 
     rows: list[np.ndarray] = []

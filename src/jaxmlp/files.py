@@ -7,7 +7,7 @@ import secrets
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write", "ensure_writable_dir"]
+__all__ = ["atomic_write", "check_can_write_dir", "ensure_writable_dir"]
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
@@ -50,3 +50,29 @@ def ensure_writable_dir(path: str | os.PathLike) -> Path:
             "Choose a folder you can write to, e.g. --out ./out/demo."
         ) from None
     return path
+
+
+def check_can_write_dir(path: str | os.PathLike) -> Path:
+    """Check, without creating anything, that ``path`` is or can become a writable folder.
+
+    Raises
+    ------
+    ValueError
+        Naming the folder and the reason.
+    """
+    path = Path(path)
+    probe = path
+    while not probe.exists():  # the nearest existing ancestor decides
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        reason = "it is a file" if probe == path else f"'{probe}' is a file, not a folder"
+    elif not os.access(probe, os.W_OK | os.X_OK):
+        reason = f"permission denied on '{probe}'"
+    else:
+        return path
+    raise ValueError(
+        f"cannot write to output folder '{path}': {reason}. "
+        "Choose a folder you can write to, e.g. --out ./out/demo."
+    )

@@ -52,10 +52,15 @@ class Network(NamedTuple):
     apply: Callable
 
 
+# stax.Dense's initialisers: W glorot-normal, b normal with stddev 1e-2.
+_GLOROT_NORMAL = jax.nn.initializers.glorot_normal()
+_NORMAL_1E2 = jax.nn.initializers.normal(1e-2)
+
+
 def Dense(
     out_dim: int,
-    W_init: Callable = jax.nn.initializers.glorot_normal(),
-    b_init: Callable = jax.nn.initializers.normal(1e-2),
+    W_init: Callable = _GLOROT_NORMAL,
+    b_init: Callable = _NORMAL_1E2,
 ) -> tuple[Callable, Callable]:
     """Fully connected layer ``x @ W + b``, initialised exactly as ``stax.Dense``.
 

@@ -1,7 +1,8 @@
 """Matplotlib figures of SPEC §2, drawn from arrays and a :class:`~jaxmlp.engine.History`.
 
-Each ``plot_*`` function returns a new ``Figure`` and touches no file; :func:`png_bytes`
-renders one. The Agg backend is used, so nothing needs a display.
+Each ``plot_*`` function returns a new ``matplotlib.figure.Figure`` and touches no file;
+:func:`png_bytes` renders one. Figures are made without pyplot, so nothing needs a display,
+no global backend is switched, and in Jupyter a returned figure shows inline.
 """
 
 from __future__ import annotations
@@ -10,17 +11,13 @@ import io
 from collections.abc import Callable
 
 import matplotlib
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-
-from jaxmlp.data import Split  # noqa: E402
-from jaxmlp.engine import History  # noqa: E402
+from jaxmlp.data import Split
+from jaxmlp.engine import History
 
 __all__ = [
     "FIGSIZE",
@@ -40,9 +37,7 @@ MESH_STEP = 0.02
 
 
 def _marker(color: str, alpha: float, label: str) -> Line2D:
-    return Line2D(
-        [], [], ls="", marker="o", mfc=color, mec="k", mew=0.5, alpha=alpha, label=label
-    )
+    return Line2D([], [], ls="", marker="o", mfc=color, mec="k", mew=0.5, alpha=alpha, label=label)
 
 
 _LEGEND = [
@@ -54,16 +49,16 @@ _LEGEND = [
 
 
 def _new_axes(figsize: tuple[float, float] = FIGSIZE):
-    fig, ax = plt.subplots(figsize=figsize)
+    fig = Figure(figsize=figsize)
+    ax = fig.add_subplot()
     fig.subplots_adjust(left=0.12, right=0.95, top=0.92, bottom=0.11)
     return fig, ax
 
 
 def png_bytes(fig: Figure) -> bytes:
-    """Render ``fig`` as PNG and close it."""
+    """Render ``fig`` as PNG."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
-    plt.close(fig)
     return buf.getvalue()
 
 
@@ -106,7 +101,9 @@ def _scatter(ax, split: Split) -> None:
     ax.legend(handles=_LEGEND, loc="upper right", fontsize="small", framealpha=0.8)
 
 
-def plot_dataset(split: Split, title: str = "Data: train (opaque) and test (translucent)") -> Figure:
+def plot_dataset(
+    split: Split, title: str = "Data: train (opaque) and test (translucent)"
+) -> Figure:
     """SPEC §2.1: train points opaque, test points translucent, coloured by label."""
     fig, ax = _new_axes()
     _scatter(ax, split)
@@ -147,7 +144,12 @@ def plot_decision_surface(
     zz = np.asarray(predict_proba(np.c_[xx.ravel(), yy.ravel()].astype(np.float32)))
     fig, ax = _new_axes()
     cs = ax.contourf(
-        xx, yy, zz.reshape(xx.shape), levels=np.linspace(0, 1, 11), cmap=plt.cm.RdBu, alpha=0.8
+        xx,
+        yy,
+        zz.reshape(xx.shape),
+        levels=np.linspace(0, 1, 11),
+        cmap=matplotlib.colormaps["RdBu"],
+        alpha=0.8,
     )
     fig.colorbar(cs, ax=ax, label="P(class 1)", fraction=0.05, pad=0.03)
     _scatter(ax, split)
@@ -157,7 +159,8 @@ def plot_decision_surface(
 
 def plot_learning_curves(history: History, title: str = "Learning curves") -> Figure:
     """SPEC §2.4: train/test loss (top) and accuracy (bottom, y in [0, 1]) per epoch."""
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.0, 6.0), sharex=True)
+    fig = Figure(figsize=(7.0, 6.0))
+    top, bottom = fig.subplots(2, 1, sharex=True)
     fig.subplots_adjust(left=0.1, right=0.97, top=0.94, bottom=0.09, hspace=0.08)
     top.plot(history.epoch, history.train_loss, label="train")
     top.plot(history.epoch, history.test_loss, label="test")

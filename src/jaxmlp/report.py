@@ -81,7 +81,12 @@ def render_demo_report(
     str
         A complete HTML document.
     """
-    cfg, jx, sk, data = summary["config"], summary["jaxmlp"], summary.get("sklearn"), summary["data"]
+    cfg, jx, sk, data = (
+        summary["config"],
+        summary["jaxmlp"],
+        summary.get("sklearn"),
+        summary["data"],
+    )
     rows = [
         ("Test accuracy", "test_acc", "pct"),
         ("Test loss (cross-entropy)", "test_loss", "loss"),
@@ -113,8 +118,9 @@ def render_demo_report(
 <h1>{html.escape(title)}</h1>
 <p class="sub">MLP {html.escape(str(data["n_features"]))}-{hidden}-{data["n_classes"]}
 ({html.escape(cfg["activation"])}), {html.escape(cfg["optimizer"])} lr={cfg["lr"]},
-{cfg["epochs"]} epochs, {"full batch" if cfg["batch_size"] is None else
-f"batch size {cfg['batch_size']}"}; {data["n_train"]} train / {data["n_test"]} test points.</p>
+{cfg["epochs"]} epochs, {
+        "full batch" if cfg["batch_size"] is None else f"batch size {cfg['batch_size']}"
+    }; {data["n_train"]} train / {data["n_test"]} test points.</p>
 
 <h2>jaxmlp vs scikit-learn</h2>
 <table id="comparison"><thead><tr><th></th><th>jaxmlp</th><th>{html.escape(sk_name)}</th></tr>
@@ -125,7 +131,9 @@ f"batch size {cfg['batch_size']}"}; {data["n_train"]} train / {data["n_test"]} t
 <div class="row">{surfaces}</div>
 
 <h2>Learning curves</h2>
-<div class="row">{_figure(images, "learning_curves", "Train/test loss and accuracy per epoch")}</div>
+<div class="row">{
+        _figure(images, "learning_curves", "Train/test loss and accuracy per epoch")
+    }</div>
 
 <h2>Data and activation</h2>
 <div class="row">{_figure(images, "data", "Train points opaque, test points translucent")}
