@@ -19,7 +19,7 @@ th, td { border: 1px solid #ccc; padding: 0.3rem 0.7rem; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 thead th { background: #f3f3f3; }
 .row { display: flex; flex-wrap: wrap; gap: 1rem; }
-figure { margin: 0; flex: 1 1 420px; } figure img { width: 100%; height: auto; }
+figure { margin: 0; flex: 1 1 420px; max-width: 720px; } figure img { width: 100%; height: auto; }
 figcaption { color: #555; font-size: 0.9rem; text-align: center; }
 pre { background: #f6f8fa; padding: 0.8rem; overflow-x: auto; }
 .warn { color: #8a5a00; }
