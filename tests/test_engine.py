@@ -11,7 +11,18 @@ import optax
 import pytest
 
 from jaxmlp import DivergenceError, TrainConfig, fit, make_dataset, make_optimizer, mlp
-from jaxmlp.engine import accuracy, cross_entropy, epoch_batches
+from jaxmlp.engine import (
+    Hyper,
+    Program,
+    accuracy,
+    constant_optimizer,
+    cross_entropy,
+    epoch_batches,
+    epoch_order,
+    init_state,
+    make_data,
+    train,
+)
 
 
 def optax_promotion(optimizer: str):
@@ -45,8 +56,8 @@ def reference_loop(net, opt, split, epochs, batch_size=None, seed=0):
         if batch_size is None:
             params, opt_state = step(params, opt_state, Xtr, ytr)
         else:
-            shuffle_key, sub = jax.random.split(shuffle_key)
-            order = np.asarray(jax.random.permutation(sub, n))
+            shuffle_key, k_order, _ = jax.random.split(shuffle_key, 3)
+            order = np.asarray(epoch_order(k_order, jnp.asarray(n), n))
             for start in range(0, n, batch_size):  # a truly ragged last batch
                 b = order[start : start + batch_size]
                 params, opt_state = step(params, opt_state, Xtr[b], ytr[b])
@@ -99,6 +110,30 @@ def test_every_sample_exactly_once_per_epoch(n, batch_size):
         assert np.asarray(mask).ravel()[:n].all() and not np.asarray(mask).ravel()[n:].any()
 
 
+@pytest.mark.parametrize(("n", "N", "batch_size"), [(10, 16, 3), (100, 128, 32), (5, 8, 8)])
+def test_padding_rows_are_never_visited(n, N, batch_size):
+    idx, mask = epoch_batches(jax.random.PRNGKey(1), n, batch_size, N=N)
+    seen = np.asarray(idx)[np.asarray(mask) == 1]
+    np.testing.assert_array_equal(np.sort(seen), np.arange(n))
+
+
+def test_padded_data_trains_exactly_like_unpadded(tutorial):
+    """Zero-weight padding rows (for compile reuse) change nothing but the buffer size."""
+    split, net, opt = tutorial
+    program = Program(net.apply, constant_optimizer(opt), batch=32, n_evals=1, l2=True)
+    hyper = Hyper(alpha=0.01)
+    _, params = net.init(jax.random.PRNGKey(0), (-1, 2))
+    runs = []
+    for N in (140, 200):
+        data = make_data(split.X_train, split.y_train, N=N)
+        test = make_data(split.X_test, split.y_test, N=N)
+        state = init_state(program, hyper, params, seed=0)
+        runs.append(train(program, hyper, state, data, (test,), max_epochs=7))
+    assert_params_close(runs[0].state.params, runs[1].state.params, atol=1e-6)
+    np.testing.assert_allclose(runs[0].losses, runs[1].losses, rtol=1e-5)
+    np.testing.assert_allclose(runs[0].metrics, runs[1].metrics, rtol=1e-5)
+
+
 def test_batches_are_reshuffled_every_epoch(tutorial):
     k1, k2 = jax.random.split(jax.random.PRNGKey(0))
     assert not np.array_equal(epoch_batches(k1, 140, 32)[0], epoch_batches(k2, 140, 32)[0])
@@ -108,21 +143,21 @@ def test_no_recompilation_after_first_call(tutorial, compiles):
     split, net, opt = tutorial
     config = TrainConfig(epochs=17, batch_size=32, seed=1)  # 17 epochs: a fresh program
     fit(net, opt, split, config)
-    assert compiles.count("_train_chunk") == 1  # the ragged last batch needs no second program
+    assert compiles.count("_run_chunk") == 1  # the ragged last batch needs no second program
     compiles.names.clear()
     fit(net, opt, split, config)
     fit(net, opt, split, TrainConfig(epochs=17, batch_size=32, seed=2))  # seed is data
     assert compiles.names == []
 
 
-def test_chunked_run_compiles_at_most_two_programs_and_equals_one_call(tutorial, compiles):
+def test_chunked_run_compiles_one_program_and_equals_one_call(tutorial, compiles):
     split, net, opt = tutorial
     whole = fit(net, opt, split, TrainConfig(epochs=23))
     compiles.names.clear()
     seen = []
     chunked = fit(net, opt, split, TrainConfig(epochs=23), chunk_epochs=5,
                   callback=lambda done, h: seen.append((done, len(h.epoch))))  # fmt: skip
-    assert compiles.count("_train_chunk") == 2  # chunks of 5, and the last one of 3
+    assert compiles.count("_run_chunk") == 1  # chunks of 5, the last one of 3: one program
     assert seen == [(5, 5), (10, 10), (15, 15), (20, 20), (23, 23)]
     assert_params_close(chunked.params, whole.params, atol=1e-6)
     np.testing.assert_allclose(history_array(chunked.history), history_array(whole.history))

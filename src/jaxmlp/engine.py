@@ -1,14 +1,23 @@
 """The training engine: a whole run of epochs as one jit-compiled program.
 
-:func:`fit` trains a network given as an ``(init, apply)`` pair with an optax optimizer.
-Inside one compiled program (``lax.scan`` over epochs, and over mini-batches within an
-epoch) it takes every gradient step and records the per-epoch train/test loss and accuracy,
-so nothing returns to the host between steps. For progress reporting the run can be cut
-into chunks of epochs: each chunk is one call of the same compiled program, and the only
-host sync is at the end of a chunk.
+Everything that happens in training -- every epoch, every mini-batch, the per-epoch loss,
+the evaluation sets, the stopping rules and the learning-rate schedule -- runs inside one
+compiled ``lax.while_loop``. For progress reporting a run is cut into chunks of epochs;
+each chunk is one call of the same compiled program and the only host sync is at its end.
+
+Two layers:
+
+- :func:`train` is the general engine. What changes the compiled code is a hashable
+  :class:`Program` (network, loss kind, optimizer factory, batch slot size, stopping rule
+  ...); every number that may vary between fits (learning rate, ``alpha``, momentum,
+  tolerances, dropout rate) is a traced :class:`Hyper` value, and the number of real rows
+  is data: rows padded with zero weight fill a fixed-size buffer, so fits on data of
+  similar size reuse one program.
+- :func:`fit` is the tutorial-level API used by ``jaxmlp demo``: full-batch or mini-batch
+  training for a fixed number of epochs with train/test metrics after every epoch.
 
 Randomness: ``PRNGKey(seed)`` initialises the parameters (as the tutorial does with
-``PRNGKey(0)``); mini-batch shuffling draws from ``fold_in(PRNGKey(seed), 1)``, split once
+``PRNGKey(0)``); shuffling and dropout draw from ``fold_in(PRNGKey(seed), 1)``, split once
 per epoch. The same seed gives bitwise-identical results in every process.
 """
 
@@ -16,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -25,21 +35,28 @@ import numpy as np
 import optax
 
 from jaxmlp.data import Split
+from jaxmlp.losses import correct, l2_penalty, per_sample_loss
 from jaxmlp.nn import Network
 
 __all__ = [
+    "Data",
     "DivergenceError",
     "FitResult",
     "History",
+    "Hyper",
+    "Program",
+    "RunResult",
     "TrainConfig",
     "accuracy",
     "cross_entropy",
     "epoch_batches",
     "fit",
+    "init_state",
+    "train",
 ]
 
 
-class DivergenceError(RuntimeError):
+class DivergenceError(ValueError):
     """Training produced a non-finite loss.
 
     Attributes
@@ -48,18 +65,532 @@ class DivergenceError(RuntimeError):
         1-based epoch in which the training loss was first non-finite.
     """
 
-    def __init__(self, epoch: int):
+    def __init__(self, epoch: int, hint: str = ""):
         self.epoch = epoch
         super().__init__(
             f"Training diverged: the training loss became non-finite (nan or inf) in epoch "
             f"{epoch}. Use a smaller learning rate (e.g. a tenth of the current one), or an "
-            "adaptive optimizer such as 'adam'."
+            f"adaptive optimizer such as 'adam'.{hint}"
         )
+
+
+# ----------------------------------------------------------------------------- the program
+
+
+@dataclasses.dataclass(frozen=True)
+class Program:
+    """Everything that changes the compiled training program (hashable, compared by value).
+
+    Attributes
+    ----------
+    apply : callable
+        The network's ``apply(params, X, rng=None, dropout_rate=0.0) -> logits``.
+    optimizer : callable
+        ``optimizer(hyper) -> optax.GradientTransformation``, called inside the trace so
+        that hyperparameters are traced values. Must be the same object across fits
+        (e.g. a module-level function or :func:`constant_optimizer`) for reuse.
+    loss : {'softmax', 'logistic'}
+        Output kind, see :mod:`jaxmlp.losses`.
+    batch : int or None
+        Mini-batch slot size ``B`` (the real batch is ``min(B, n)``); ``None``: one
+        full-batch step per epoch.
+    shuffle : bool
+        Reshuffle the samples every epoch (mini-batch only).
+    schedule : {'constant', 'invscaling', 'adaptive'}
+        scikit-learn's learning-rate schedules; the others need an optimizer made with
+        ``optax.inject_hyperparams`` (its ``learning_rate`` is changed once per epoch).
+    stopping : {'none', 'loss', 'validation'}
+        Stop when the training loss (or the accuracy on evaluation set 0) did not improve
+        by ``tol`` for more than ``n_iter_no_change`` epochs, as scikit-learn does.
+    keep_best : bool
+        Keep the parameters of the best validation score (with ``stopping='validation'``).
+    n_evals : int
+        Number of evaluation sets; each gives a weighted loss and accuracy.
+    eval_every : int
+        Evaluate every this many epochs (and after the last one).
+    l2 : bool
+        Add scikit-learn's penalty ``alpha/2 * sum ||W||^2 / sum(weights)`` to the loss.
+    dropout : bool
+        Pass a fresh ``rng`` and ``dropout_rate`` to ``apply`` in every step.
+    linesearch : bool
+        The optimizer is L-BFGS-like: full batch, ``update(..., value=, grad=, value_fn=)``;
+        it stops when the largest gradient entry is <= ``tol`` or after ``max_fun`` calls.
+    chunk : int
+        Epochs per call of the compiled program (length of the metric buffers).
+    """
+
+    apply: Callable
+    optimizer: Callable[[Any], optax.GradientTransformation]
+    loss: str = "softmax"
+    batch: int | None = None
+    shuffle: bool = True
+    schedule: str = "constant"
+    stopping: str = "none"
+    keep_best: bool = False
+    n_evals: int = 0
+    eval_every: int = 1
+    l2: bool = True
+    dropout: bool = False
+    linesearch: bool = False
+    chunk: int = 256
+
+    def __post_init__(self) -> None:
+        if self.stopping == "validation" and (self.n_evals < 1 or self.eval_every != 1):
+            raise ValueError("stopping='validation' needs evaluation set 0 every epoch")
+        if self.linesearch and self.batch is not None:
+            raise ValueError("a line-search optimizer trains full-batch (batch=None)")
+
+
+class Hyper(NamedTuple):
+    """Numbers that may change between fits without recompiling (all traced)."""
+
+    learning_rate: float = 1e-3
+    alpha: float = 0.0
+    momentum: float = 0.9
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    power_t: float = 0.5
+    tol: float = 1e-4
+    n_iter_no_change: float = 10.0
+    dropout: float = 0.0
+    max_fun: float = math.inf
+
+
+class Data(NamedTuple):
+    """Training or evaluation rows, padded to a fixed size ``N``.
+
+    Attributes
+    ----------
+    X : array of shape (N, n_features), float32
+    Y : array of shape (N,) int32 (softmax) or (N, k) float32 (logistic)
+    W : array of shape (N,), float32
+        Sample weights; 0 for padding rows.
+    n : int32 scalar
+        Number of real rows; rows ``n:`` are padding.
+    """
+
+    X: Any
+    Y: Any
+    W: Any
+    n: Any
+
+
+class State(NamedTuple):
+    params: Any
+    opt_state: Any
+    key: jax.Array
+    epoch: jax.Array  # int32: epochs done
+    t: jax.Array  # float32: training samples seen (scikit-learn's t_)
+    no_improve: jax.Array  # int32
+    best_loss: jax.Array  # float32
+    best_score: jax.Array  # float32
+    best_params: Any  # params at the best validation score (keep_best), else ()
+    done: jax.Array  # bool: a stopping rule fired
+    diverged_at: jax.Array  # int32: first epoch with a non-finite loss, 0 if none
+    n_fun: jax.Array  # int32: objective evaluations (line-search optimizers)
+
+
+@functools.lru_cache(maxsize=256)
+def constant_optimizer(optimizer: optax.GradientTransformation) -> Callable:
+    """An optimizer factory for :class:`Program` that ignores :class:`Hyper`."""
+
+    def factory(hyper: Hyper) -> optax.GradientTransformation:
+        return optimizer
+
+    return factory
+
+
+def make_data(X, Y, W=None, N: int | None = None) -> Data:
+    """Pad ``n`` rows to ``N`` (default ``n``) rows with zero weight.
+
+    Parameters
+    ----------
+    X : array of shape (n, n_features)
+    Y : array of shape (n,) or (n, k)
+    W : array of shape (n,), optional
+        Sample weights (default 1).
+    N : int, optional
+        Padded size, >= n.
+    """
+    X = np.asarray(X, np.float32)
+    n = X.shape[0]
+    N = n if N is None else N
+    Y = np.asarray(Y)
+    Y = Y.astype(np.int32) if Y.ndim == 1 else Y.astype(np.float32)
+    W = np.ones(n, np.float32) if W is None else np.asarray(W, np.float32)
+    pad = N - n
+    if pad:
+        X = np.concatenate([X, np.zeros((pad, *X.shape[1:]), X.dtype)])
+        Y = np.concatenate([Y, np.zeros((pad, *Y.shape[1:]), Y.dtype)])
+        W = np.concatenate([W, np.zeros(pad, W.dtype)])
+    return Data(jnp.asarray(X), jnp.asarray(Y), jnp.asarray(W), jnp.asarray(n, jnp.int32))
+
+
+def init_state(program: Program, hyper: Hyper, params: Any, seed: int, opt_state=None):
+    """The starting :class:`State`: ``params``, a fresh (or given) optimizer state, and the
+    shuffling key ``fold_in(PRNGKey(seed), 1)``."""
+    return _init_state(program, hyper, params, seed, opt_state)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _init_state(program: Program, hyper: Hyper, params, seed, opt_state) -> State:
+    if opt_state is None:
+        opt_state = program.optimizer(hyper).init(params)
+    f32 = jnp.float32
+    return State(
+        params=params,
+        opt_state=opt_state,
+        key=jax.random.fold_in(jax.random.PRNGKey(seed), 1),
+        epoch=jnp.zeros((), jnp.int32),
+        t=jnp.zeros((), f32),
+        no_improve=jnp.zeros((), jnp.int32),
+        best_loss=jnp.asarray(jnp.inf, f32),
+        best_score=jnp.asarray(-jnp.inf, f32),
+        best_params=params if program.keep_best else (),
+        done=jnp.zeros((), bool),
+        diverged_at=jnp.zeros((), jnp.int32),
+        n_fun=jnp.zeros((), jnp.int32),
+    )
+
+
+# ----------------------------------------------------------------------------- batching
+
+
+def epoch_order(key: jax.Array, n: jax.Array, N: int, shuffle: bool = True) -> jax.Array:
+    """Visiting order of one epoch: the ``n`` real rows (shuffled) first, then padding.
+
+    Returns
+    -------
+    jax.Array of shape (N,), int32
+    """
+    rows = jnp.arange(N, dtype=jnp.int32)
+    if not shuffle:
+        return rows
+    u = jax.random.uniform(key, (N,))
+    return jnp.argsort(jnp.where(rows < n, u, 2.0)).astype(jnp.int32)
+
+
+def _batch(order: jax.Array, j, b, B: int, n) -> tuple[jax.Array, jax.Array]:
+    """Rows of batch ``j`` of size ``b`` (<= B slots): (idx of shape (B,), mask (B,))."""
+    padded = jnp.concatenate([order, jnp.zeros(B, jnp.int32)])
+    idx = jax.lax.dynamic_slice(padded, (j * b,), (B,))
+    pos = jnp.arange(B, dtype=jnp.int32)
+    mask = (pos < b) & (j * b + pos < n)
+    return idx, mask.astype(jnp.float32)
+
+
+def epoch_batches(
+    key: jax.Array, n: int, batch_size: int, N: int | None = None, shuffle: bool = True
+) -> tuple[jax.Array, jax.Array]:
+    """All mini-batches of one epoch, exactly as the engine forms them.
+
+    Parameters
+    ----------
+    key : jax.Array
+        The epoch's shuffling key.
+    n : int
+        Number of real rows.
+    batch_size : int
+        Batch slot size ``B``; the real batch size is ``b = min(B, n)``.
+    N : int, optional
+        Padded number of rows (default ``n``).
+    shuffle : bool
+
+    Returns
+    -------
+    idx : jax.Array of shape (ceil(n / b), B), int32
+    mask : jax.Array of shape (ceil(n / b), B), float32
+        1 for a real row in the batch, 0 for an empty slot.
+    """
+    N = n if N is None else N
+    b = min(batch_size, n)
+    order = epoch_order(key, jnp.asarray(n), N, shuffle)
+    batches = [_batch(order, j, b, batch_size, n) for j in range(-(-n // b))]
+    return jnp.stack([i for i, _ in batches]), jnp.stack([m for _, m in batches])
+
+
+# ----------------------------------------------------------------------------- one epoch
+
+
+def _objective(program: Program, hyper: Hyper, params, X, Y, w, rng):
+    """Weighted mean loss of a batch plus scikit-learn's L2 term."""
+    if program.dropout:
+        logits = program.apply(params, X, rng=rng, dropout_rate=hyper.dropout)
+    else:
+        logits = program.apply(params, X)
+    sw = jnp.sum(w)
+    sw = jnp.where(sw > 0, sw, 1.0)
+    total = jnp.sum(w * per_sample_loss(program.loss, logits, Y))
+    if program.l2:
+        total = total + 0.5 * hyper.alpha * l2_penalty(params)
+    return total / sw
+
+
+def _metrics(program: Program, params, data: Data, sw: jax.Array) -> jax.Array:
+    """(weighted loss, weighted accuracy) on ``data`` whose weights sum to ``sw``; (2,)."""
+    logits = program.apply(params, data.X)
+    loss = jnp.sum(data.W * per_sample_loss(program.loss, logits, data.Y)) / sw
+    acc = jnp.sum(data.W * correct(program.loss, logits, data.Y)) / sw
+    return jnp.stack([loss, acc])
+
+
+def _set_lr(opt_state, new_lr):
+    hp = getattr(opt_state, "hyperparams", None)
+    if hp is None or "learning_rate" not in hp:
+        raise TypeError(
+            "learning-rate schedules 'invscaling' and 'adaptive' need an optimizer made with "
+            "optax.inject_hyperparams (its 'learning_rate' is changed every epoch)."
+        )
+    return opt_state._replace(hyperparams={**hp, "learning_rate": new_lr})
+
+
+def _train_epoch(program: Program, hyper: Hyper, opt, state: State, data: Data):
+    """One epoch of updates. Returns (params, opt_state, key, epoch loss, updated?, n_fun)."""
+    needs_key = program.dropout or (program.batch is not None and program.shuffle)
+    if needs_key:
+        key, k_order, k_drop = jax.random.split(state.key, 3)
+    else:  # nothing random this epoch: skip the (not free) key split
+        key = k_order = k_drop = state.key
+    objective = functools.partial(_objective, program, hyper)
+    grad_fn = jax.value_and_grad(objective)
+
+    if program.linesearch:
+        value, grads = grad_fn(state.params, data.X, data.Y, data.W, None)
+        converged = (
+            jnp.max(jnp.stack([jnp.max(jnp.abs(g)) for g in jax.tree_util.tree_leaves(grads)]))
+            <= hyper.tol
+        )
+
+        def value_fn(p):
+            return objective(p, data.X, data.Y, data.W, None)
+
+        updates, opt_state = opt.update(
+            grads, state.opt_state, state.params, value=value, grad=grads, value_fn=value_fn
+        )
+        params = optax.apply_updates(state.params, updates)
+        steps = optax.tree_utils.tree_get(opt_state, "num_linesearch_steps", 0)
+        n_fun = state.n_fun + 1 + jnp.asarray(steps, jnp.int32)
+        # a converged iterate is kept as it is: no update
+        params, opt_state = jax.tree_util.tree_map(
+            lambda old, new: jnp.where(converged, old, new),
+            (state.params, state.opt_state),
+            (params, opt_state),
+        )
+        return params, opt_state, key, value, ~converged, n_fun
+
+    if program.batch is None:
+        loss, grads = grad_fn(state.params, data.X, data.Y, data.W, k_drop)
+        updates, opt_state = opt.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        return params, opt_state, key, loss, jnp.ones((), bool), state.n_fun
+
+    B, N = program.batch, data.X.shape[0]
+    b = jnp.minimum(B, data.n)
+    n_batches = (data.n + b - 1) // b
+    order = epoch_order(k_order, data.n, N, program.shuffle)
+
+    def one_batch(j, carry):
+        params, opt_state, total = carry
+        idx, mask = _batch(order, j, b, B, data.n)
+        w = data.W[idx] * mask
+        loss, grads = grad_fn(params, data.X[idx], data.Y[idx], w, jax.random.fold_in(k_drop, j))
+        updates, opt_state = opt.update(grads, opt_state, params)
+        # scikit-learn's loss_curve_: batch losses weighted by the batch's row count
+        return optax.apply_updates(params, updates), opt_state, total + loss * jnp.sum(mask)
+
+    zero = jnp.zeros((), jnp.float32)
+    params, opt_state, total = jax.lax.fori_loop(
+        0, n_batches, one_batch, (state.params, state.opt_state, zero)
+    )
+    return (
+        params,
+        opt_state,
+        key,
+        total / data.n.astype(jnp.float32),
+        jnp.ones((), bool),
+        state.n_fun,
+    )
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _run_chunk(
+    program: Program,
+    hyper: Hyper,
+    state: State,
+    data: Data,
+    evals: tuple[Data, ...],
+    last_epoch: jax.Array,
+):
+    """Up to ``program.chunk`` epochs from ``state``: the one compiled program.
+
+    Returns the new state, the number of epochs run, the per-epoch training loss of
+    shape (chunk,) and evaluation metrics of shape (chunk, n_evals, 2); entries of epochs
+    not run (or not evaluated) hold nan.
+    """
+    opt = program.optimizer(hyper)
+    nan = jnp.float32(jnp.nan)
+
+    weight_sums = [jnp.maximum(jnp.sum(e.W), 1e-30) for e in evals]  # loop-invariant
+
+    def evaluate(params):
+        return jnp.stack(
+            [_metrics(program, params, e, s) for e, s in zip(evals, weight_sums, strict=True)]
+        )
+
+    def no_eval(params):
+        return jnp.full((program.n_evals, 2), nan)
+
+    def body(carry):
+        state, i, losses, metrics = carry
+        params, opt_state, key, loss, updated, n_fun = _train_epoch(
+            program, hyper, opt, state, data
+        )
+        epoch = state.epoch + updated.astype(jnp.int32)
+        t = state.t + data.n.astype(jnp.float32)
+        finite = jnp.isfinite(loss)
+        diverged_at = jnp.where((state.diverged_at == 0) & ~finite, epoch, state.diverged_at)
+
+        if program.n_evals == 0:
+            m = no_eval(params)
+        elif program.eval_every == 1:
+            m = evaluate(params)
+        else:
+            due = (epoch % program.eval_every == 0) | (epoch == last_epoch)
+            m = jax.lax.cond(due, evaluate, no_eval, params)
+
+        no_improve, best_loss, best_score = state.no_improve, state.best_loss, state.best_score
+        best_params = state.best_params
+        if program.stopping == "loss":
+            no_improve = jnp.where(loss > best_loss - hyper.tol, no_improve + 1, 0)
+            best_loss = jnp.minimum(best_loss, loss)
+        elif program.stopping == "validation":
+            score = m[0, 1]
+            no_improve = jnp.where(score < best_score + hyper.tol, no_improve + 1, 0)
+            better = score > best_score
+            best_score = jnp.where(better, score, best_score)
+            if program.keep_best:
+                best_params = jax.tree_util.tree_map(
+                    lambda b, p: jnp.where(better, p, b), best_params, params
+                )
+
+        if program.schedule == "invscaling":
+            opt_state = _set_lr(opt_state, hyper.learning_rate / (t + 1.0) ** hyper.power_t)
+        done = state.done
+        if program.linesearch:
+            done = done | ~updated | (n_fun >= hyper.max_fun)
+        if program.stopping != "none":
+            trigger = no_improve.astype(jnp.float32) > hyper.n_iter_no_change
+            if program.schedule == "adaptive":
+                lr = opt_state.hyperparams["learning_rate"]
+                can_shrink = lr > 1e-6
+                opt_state = _set_lr(opt_state, jnp.where(trigger & can_shrink, lr / 5.0, lr))
+                no_improve = jnp.where(trigger & can_shrink, 0, no_improve)
+                done = done | (trigger & ~can_shrink)
+            else:
+                done = done | trigger
+
+        new_state = State(
+            params, opt_state, key, epoch, t, no_improve.astype(jnp.int32), best_loss,
+            best_score, best_params, done, diverged_at.astype(jnp.int32), n_fun,
+        )  # fmt: skip
+        return new_state, i + 1, losses.at[i].set(loss), metrics.at[i].set(m)
+
+    def cond(carry):
+        state, i, _, _ = carry
+        return (
+            (i < program.chunk)
+            & (state.epoch < last_epoch)
+            & ~state.done
+            & (state.diverged_at == 0)
+        )
+
+    losses = jnp.full((program.chunk,), nan)
+    metrics = jnp.full((program.chunk, program.n_evals, 2), nan)
+    state, n_run, losses, metrics = jax.lax.while_loop(
+        cond, body, (state, jnp.zeros((), jnp.int32), losses, metrics)
+    )
+    return state, n_run, losses, metrics
+
+
+class RunResult(NamedTuple):
+    """What :func:`train` returns.
+
+    Attributes
+    ----------
+    state : State
+        Final state (``state.params``, ``state.opt_state``, counters).
+    losses : ndarray of shape (n_epochs,)
+        Per-epoch training loss (scikit-learn's ``loss_curve_``).
+    metrics : ndarray of shape (n_epochs, n_evals, 2)
+        Per-epoch (loss, accuracy) of each evaluation set; nan where not evaluated.
+    """
+
+    state: State
+    losses: np.ndarray
+    metrics: np.ndarray
+
+
+def train(
+    program: Program,
+    hyper: Hyper,
+    state: State,
+    data: Data,
+    evals: tuple[Data, ...] = (),
+    *,
+    max_epochs: int,
+    callback: Callable[[int, RunResult], None] | None = None,
+    divergence_hint: str = "",
+) -> RunResult:
+    """Run ``program`` from ``state`` until a stopping rule fires or ``max_epochs`` more
+    epochs have run, in calls of ``program.chunk`` epochs.
+
+    Parameters
+    ----------
+    program, hyper, state
+        See :class:`Program`, :class:`Hyper`, :func:`init_state`.
+    data : Data
+        Training rows.
+    evals : tuple of Data
+        Evaluation sets (``program.n_evals`` of them).
+    max_epochs : int
+        Epochs to run at most in this call.
+    callback : callable, optional
+        ``callback(epochs_run, result_so_far)`` after each chunk.
+    divergence_hint : str
+        Appended to the :class:`DivergenceError` message.
+
+    Raises
+    ------
+    DivergenceError
+        If a training loss became nan or inf (at the end of that chunk).
+    """
+    if len(evals) != program.n_evals:
+        raise ValueError(f"program expects {program.n_evals} evaluation sets, got {len(evals)}")
+    last_epoch = state.epoch + jnp.asarray(max_epochs, jnp.int32)
+    losses, metrics, done = [], [], 0
+    while True:
+        state, n_run, l_chunk, m_chunk = _run_chunk(program, hyper, state, data, evals, last_epoch)
+        n_run = int(n_run)  # host sync, once per chunk
+        losses.append(np.asarray(l_chunk[:n_run]))
+        metrics.append(np.asarray(m_chunk[:n_run]))
+        done += n_run
+        diverged_at = int(state.diverged_at)
+        if diverged_at:
+            raise DivergenceError(diverged_at, divergence_hint)
+        result = RunResult(state, np.concatenate(losses), np.concatenate(metrics))
+        if callback is not None:
+            callback(done, result)
+        if n_run < program.chunk or bool(state.done) or done >= max_epochs:
+            return result
+
+
+# ----------------------------------------------------------------------------- fit (tutorial)
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """How long and how to train.
+    """How long and how to train with :func:`fit`.
 
     Attributes
     ----------
@@ -122,33 +653,10 @@ class FitResult(NamedTuple):
     opt_state: Any
 
 
-class _State(NamedTuple):
-    params: Any
-    opt_state: Any
-    key: jax.Array
-    epoch: jax.Array  # int32 scalar: epochs done so far
-    diverged_at: jax.Array  # int32 scalar: first epoch with a non-finite loss, 0 if none
-
-
-def cross_entropy(logits: jax.Array, labels: jax.Array, weights: jax.Array | None = None):
-    """Mean cross-entropy of ``log_softmax(logits)`` at the true labels.
-
-    Parameters
-    ----------
-    logits : jax.Array of shape (n, n_classes)
-    labels : jax.Array of shape (n,), int
-    weights : jax.Array of shape (n,), optional
-        Per-sample weights (0 masks a padded sample); the mean is weighted.
-
-    Returns
-    -------
-    jax.Array, scalar
-    """
-    logp = jax.nn.log_softmax(logits)
-    nll = -jnp.take_along_axis(logp, labels[:, None], axis=1)[:, 0]
-    if weights is None:
-        return jnp.mean(nll)
-    return jnp.sum(weights * nll) / jnp.sum(weights)
+def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
+    """Mean cross-entropy of ``log_softmax(logits)`` at the true labels; logits of shape
+    (n, n_classes), labels (n,) int. Returns a scalar."""
+    return jnp.mean(per_sample_loss("softmax", logits, labels))
 
 
 def accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:
@@ -156,123 +664,10 @@ def accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     return jnp.mean(jnp.argmax(logits, axis=1) == labels)
 
 
-def epoch_batches(key: jax.Array, n: int, batch_size: int) -> tuple[jax.Array, jax.Array]:
-    """Shuffle ``n`` sample indices into mini-batches that cover every sample once.
-
-    Parameters
-    ----------
-    key : jax.Array
-        PRNG key of this epoch.
-    n : int
-        Number of training samples (static).
-    batch_size : int
-        Batch size (static), <= n.
-
-    Returns
-    -------
-    idx : jax.Array of shape (n_batches, batch_size), int32
-        Sample indices; padding slots of the ragged last batch hold index 0.
-    mask : jax.Array of shape (n_batches, batch_size), float32
-        1 for a real sample, 0 for padding. ``n_batches = ceil(n / batch_size)``.
-    """
-    n_batches = -(-n // batch_size)
-    pad = n_batches * batch_size - n
-    perm = jax.random.permutation(key, n).astype(jnp.int32)
-    idx = jnp.concatenate([perm, jnp.zeros(pad, jnp.int32)])
-    mask = jnp.concatenate([jnp.ones(n, jnp.float32), jnp.zeros(pad, jnp.float32)])
-    return idx.reshape(n_batches, batch_size), mask.reshape(n_batches, batch_size)
-
-
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3, 4))
-def _train_chunk(
-    apply_fn: Callable,
-    optimizer: optax.GradientTransformation,
-    batch_size: int | None,
-    n_epochs: int,
-    eval_every: int,
-    state: _State,
-    data: tuple[jax.Array, ...],
-    last_epoch: jax.Array,
-):
-    """Train ``n_epochs`` epochs from ``state``: the one compiled program of the engine.
-
-    Returns the new state and per-epoch metrics of shape (n_epochs, 4) holding
-    (train loss, test loss, train acc, test acc); rows of epochs that are not evaluated
-    hold nan.
-    """
-    X_train, y_train, X_test, y_test = data
-    n = X_train.shape[0]
-
-    def loss_fn(params, X, y, w=None):
-        return cross_entropy(apply_fn(params, X), y, w)
-
-    grad_fn = jax.value_and_grad(loss_fn)
-
-    def step(params, opt_state, X, y, w=None):
-        loss, grads = grad_fn(params, X, y, w)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state, loss
-
-    def evaluate(params):
-        train_logits = apply_fn(params, X_train)
-        test_logits = apply_fn(params, X_test)
-        return jnp.stack(
-            [
-                cross_entropy(train_logits, y_train),
-                cross_entropy(test_logits, y_test),
-                accuracy(train_logits, y_train),
-                accuracy(test_logits, y_test),
-            ]
-        )
-
-    def one_epoch(state: _State, _):
-        params, opt_state, key = state.params, state.opt_state, state.key
-        if batch_size is None:
-            params, opt_state, loss = step(params, opt_state, X_train, y_train)
-            finite = jnp.isfinite(loss)
-        else:
-            key, sub = jax.random.split(key)
-            idx, mask = epoch_batches(sub, n, batch_size)
-
-            def one_batch(carry, batch):
-                p, s = carry
-                b_idx, b_mask = batch
-                p, s, loss = step(p, s, X_train[b_idx], y_train[b_idx], b_mask)
-                return (p, s), loss
-
-            (params, opt_state), losses = jax.lax.scan(one_batch, (params, opt_state), (idx, mask))
-            finite = jnp.all(jnp.isfinite(losses))
-        epoch = state.epoch + 1
-        diverged_at = jnp.where(
-            (state.diverged_at == 0) & ~finite, epoch, state.diverged_at
-        ).astype(jnp.int32)
-        if eval_every == 1:
-            metrics = evaluate(params)
-        else:
-            due = (epoch % eval_every == 0) | (epoch == last_epoch)
-            metrics = jax.lax.cond(
-                due, evaluate, lambda p: jnp.full((4,), jnp.nan, jnp.float32), params
-            )
-        return _State(params, opt_state, key, epoch, diverged_at), metrics
-
-    return jax.lax.scan(one_epoch, state, None, length=n_epochs)
-
-
 @functools.partial(jax.jit, static_argnums=(0, 1))
 def _init_params(init_fn: Callable, n_features: int, seed: int | jax.Array) -> Any:
     """``init_fn(PRNGKey(seed), (-1, n_features))[1]`` as one compiled program."""
     return init_fn(jax.random.PRNGKey(seed), (-1, n_features))[1]
-
-
-@functools.partial(jax.jit, static_argnums=0)
-def _init_state(optimizer: optax.GradientTransformation, params: Any, seed) -> _State:
-    return _State(
-        params=params,
-        opt_state=optimizer.init(params),
-        key=jax.random.fold_in(jax.random.PRNGKey(seed), 1),
-        epoch=jnp.zeros((), jnp.int32),
-        diverged_at=jnp.zeros((), jnp.int32),
-    )
 
 
 def fit(
@@ -285,7 +680,7 @@ def fit(
     chunk_epochs: int | None = None,
     callback: Callable[[int, History], None] | None = None,
 ) -> FitResult:
-    """Train ``network`` on ``split`` with ``optimizer``.
+    """Train ``network`` on ``split`` with ``optimizer`` for ``config.epochs`` epochs.
 
     Parameters
     ----------
@@ -302,7 +697,7 @@ def fit(
         Start from these parameters instead of ``network.init(PRNGKey(seed), ...)``.
     chunk_epochs : int, optional
         Cut the run into calls of this many epochs (the same compiled program each
-        time; at most one more for a shorter last chunk). Default: one call.
+        time). Default: one call.
     callback : callable, optional
         ``callback(epochs_done, history_so_far)`` after each chunk, e.g. for a progress bar.
 
@@ -319,37 +714,39 @@ def fit(
     """
     E = config.epochs
     n_train = split.X_train.shape[0]
-    batch_size = config.batch_size
-    if batch_size is not None and batch_size >= n_train:
-        batch_size = None  # one batch holding every sample is full-batch training
-    chunk = E if chunk_epochs is None else max(1, min(int(chunk_epochs), E))
-
+    batch = config.batch_size
+    if batch is not None and batch >= n_train:
+        batch = None  # one batch holding every sample is full-batch training
+    program = Program(
+        apply=network.apply,
+        optimizer=constant_optimizer(optimizer),
+        loss="softmax",
+        batch=batch,
+        n_evals=2,
+        eval_every=config.eval_every,
+        l2=False,
+        chunk=E if chunk_epochs is None else max(1, min(int(chunk_epochs), E)),
+    )
     if params is None:
         params = _init_params(network.init, split.n_features, config.seed)
-    state = _init_state(optimizer, params, config.seed)
-    data = tuple(jnp.asarray(a) for a in (split.X_train, split.y_train, split.X_test, split.y_test))
-    last_epoch = jnp.asarray(E, jnp.int32)
+    hyper = Hyper()
+    state = init_state(program, hyper, params, config.seed)
+    train_data = make_data(split.X_train, split.y_train)
+    evals = (train_data, make_data(split.X_test, split.y_test))
 
-    rows: list[np.ndarray] = []
-    done = 0
-    while done < E:
-        n = min(chunk, E - done)
-        state, metrics = _train_chunk(
-            network.apply, optimizer, batch_size, n, config.eval_every, state, data, last_epoch
-        )
-        rows.append(np.asarray(metrics))  # host sync, once per chunk
-        done += n
-        diverged_at = int(state.diverged_at)
-        if diverged_at:
-            raise DivergenceError(diverged_at)
-        if callback is not None:
-            callback(done, _history(np.concatenate(rows)))
-    return FitResult(state.params, _history(np.concatenate(rows)), state.opt_state)
+    def on_chunk(done: int, result: RunResult) -> None:
+        callback(done, _history(result.metrics))
+
+    result = train(
+        program, hyper, state, train_data, evals, max_epochs=E,
+        callback=None if callback is None else on_chunk,
+    )  # fmt: skip
+    return FitResult(result.state.params, _history(result.metrics), result.state.opt_state)
 
 
 def _history(metrics: np.ndarray) -> History:
-    """Keep the evaluated rows of per-epoch metrics of shape (n_epochs, 4)."""
+    """History of the evaluated rows of metrics of shape (n_epochs, 2, 2)."""
     epoch = np.arange(1, len(metrics) + 1)
-    keep = ~np.isnan(metrics[:, 2])  # accuracy is nan exactly where not evaluated
+    keep = ~np.isnan(metrics[:, 0, 1])  # accuracy is nan exactly where not evaluated
     m = metrics[keep]
-    return History(epoch[keep], m[:, 0], m[:, 1], m[:, 2], m[:, 3])
+    return History(epoch[keep], m[:, 0, 0], m[:, 1, 0], m[:, 0, 1], m[:, 1, 1])
