@@ -52,6 +52,8 @@ __all__ = [
     "epoch_batches",
     "fit",
     "init_state",
+    "make_data",
+    "objective_value",
     "train",
 ]
 
@@ -162,9 +164,9 @@ class Data(NamedTuple):
 
     Attributes
     ----------
-    X : array of shape (N, n_features), float32
-    Y : array of shape (N,) int32 (softmax) or (N, k) float32 (logistic)
-    W : array of shape (N,), float32
+    X : array of shape (N, n_features), float32 or float64 (the training dtype)
+    Y : array of shape (N,) int32 (softmax) or (N, k) of X's dtype (logistic)
+    W : array of shape (N,), X's dtype
         Sample weights; 0 for padding rows.
     n : int32 scalar
         Number of real rows; rows ``n:`` are padding.
@@ -181,10 +183,10 @@ class State(NamedTuple):
     opt_state: Any
     key: jax.Array
     epoch: jax.Array  # int32: epochs done
-    t: jax.Array  # float32: training samples seen (scikit-learn's t_)
+    t: jax.Array  # float: training samples seen (scikit-learn's t_)
     no_improve: jax.Array  # int32
-    best_loss: jax.Array  # float32
-    best_score: jax.Array  # float32
+    best_loss: jax.Array  # float
+    best_score: jax.Array  # float
     best_params: Any  # params at the best validation score (keep_best), else ()
     done: jax.Array  # bool: a stopping rule fired
     diverged_at: jax.Array  # int32: first epoch with a non-finite loss, 0 if none
@@ -201,7 +203,7 @@ def constant_optimizer(optimizer: optax.GradientTransformation) -> Callable:
     return factory
 
 
-def make_data(X, Y, W=None, N: int | None = None) -> Data:
+def make_data(X, Y, W=None, N: int | None = None, dtype=np.float32) -> Data:
     """Pad ``n`` rows to ``N`` (default ``n``) rows with zero weight.
 
     Parameters
@@ -212,13 +214,15 @@ def make_data(X, Y, W=None, N: int | None = None) -> Data:
         Sample weights (default 1).
     N : int, optional
         Padded size, >= n.
+    dtype : numpy dtype
+        Floating dtype of training (float64 needs ``jax.enable_x64``).
     """
-    X = np.asarray(X, np.float32)
+    X = np.asarray(X, dtype)
     n = X.shape[0]
     N = n if N is None else N
     Y = np.asarray(Y)
-    Y = Y.astype(np.int32) if Y.ndim == 1 else Y.astype(np.float32)
-    W = np.ones(n, np.float32) if W is None else np.asarray(W, np.float32)
+    Y = Y.astype(np.int32) if Y.ndim == 1 else Y.astype(dtype)
+    W = np.ones(n, dtype) if W is None else np.asarray(W, dtype)
     pad = N - n
     if pad:
         X = np.concatenate([X, np.zeros((pad, *X.shape[1:]), X.dtype)])
@@ -236,8 +240,9 @@ def init_state(program: Program, hyper: Hyper, params: Any, seed: int, opt_state
 @functools.partial(jax.jit, static_argnums=0)
 def _init_state(program: Program, hyper: Hyper, params, seed, opt_state) -> State:
     if opt_state is None:
-        opt_state = program.optimizer(hyper).init(params)
-    f32 = jnp.float32
+        with _optax_promotion():
+            opt_state = program.optimizer(hyper).init(params)
+    f32 = jax.tree_util.tree_leaves(params)[0].dtype  # the training dtype
     return State(
         params=params,
         opt_state=opt_state,
@@ -277,7 +282,7 @@ def _batch(order: jax.Array, j, b, B: int, n) -> tuple[jax.Array, jax.Array]:
     idx = jax.lax.dynamic_slice(padded, (j * b,), (B,))
     pos = jnp.arange(B, dtype=jnp.int32)
     mask = (pos < b) & (j * b + pos < n)
-    return idx, mask.astype(jnp.float32)
+    return idx, mask
 
 
 def epoch_batches(
@@ -300,7 +305,7 @@ def epoch_batches(
     Returns
     -------
     idx : jax.Array of shape (ceil(n / b), B), int32
-    mask : jax.Array of shape (ceil(n / b), B), float32
+    mask : jax.Array of shape (ceil(n / b), B), bool
         1 for a real row in the batch, 0 for an empty slot.
     """
     N = n if N is None else N
@@ -327,12 +332,25 @@ def _objective(program: Program, hyper: Hyper, params, X, Y, w, rng):
     return total / sw
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def objective_value(program: Program, hyper: Hyper, params, data: Data) -> jax.Array:
+    """The training objective (weighted loss + L2 term) on all of ``data``; a scalar."""
+    return _objective(program, hyper, params, data.X, data.Y, data.W, None)
+
+
 def _metrics(program: Program, params, data: Data, sw: jax.Array) -> jax.Array:
     """(weighted loss, weighted accuracy) on ``data`` whose weights sum to ``sw``; (2,)."""
     logits = program.apply(params, data.X)
     loss = jnp.sum(data.W * per_sample_loss(program.loss, logits, data.Y)) / sw
     acc = jnp.sum(data.W * correct(program.loss, logits, data.Y)) / sw
     return jnp.stack([loss, acc])
+
+
+def _optax_promotion():
+    """Optimizers run with JAX's standard dtype promotion: optax's Adam computes
+    ``b1 ** count`` (float ** int32), which a user's ``jax_numpy_dtype_promotion='strict'``
+    would refuse. Our own code stays under whatever the user (or the tests) set."""
+    return jax.numpy_dtype_promotion("standard")
 
 
 def _set_lr(opt_state, new_lr):
@@ -365,9 +383,10 @@ def _train_epoch(program: Program, hyper: Hyper, opt, state: State, data: Data):
         def value_fn(p):
             return objective(p, data.X, data.Y, data.W, None)
 
-        updates, opt_state = opt.update(
-            grads, state.opt_state, state.params, value=value, grad=grads, value_fn=value_fn
-        )
+        with _optax_promotion():
+            updates, opt_state = opt.update(
+                grads, state.opt_state, state.params, value=value, grad=grads, value_fn=value_fn
+            )
         params = optax.apply_updates(state.params, updates)
         steps = optax.tree_utils.tree_get(opt_state, "num_linesearch_steps", 0)
         n_fun = state.n_fun + 1 + jnp.asarray(steps, jnp.int32)
@@ -381,7 +400,8 @@ def _train_epoch(program: Program, hyper: Hyper, opt, state: State, data: Data):
 
     if program.batch is None:
         loss, grads = grad_fn(state.params, data.X, data.Y, data.W, k_drop)
-        updates, opt_state = opt.update(grads, state.opt_state, state.params)
+        with _optax_promotion():
+            updates, opt_state = opt.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         return params, opt_state, key, loss, jnp.ones((), bool), state.n_fun
 
@@ -393,13 +413,18 @@ def _train_epoch(program: Program, hyper: Hyper, opt, state: State, data: Data):
     def one_batch(j, carry):
         params, opt_state, total = carry
         idx, mask = _batch(order, j, b, B, data.n)
-        w = data.W[idx] * mask
+        w = jnp.where(mask, data.W[idx], 0)
         loss, grads = grad_fn(params, data.X[idx], data.Y[idx], w, jax.random.fold_in(k_drop, j))
-        updates, opt_state = opt.update(grads, opt_state, params)
+        with _optax_promotion():
+            updates, opt_state = opt.update(grads, opt_state, params)
         # scikit-learn's loss_curve_: batch losses weighted by the batch's row count
-        return optax.apply_updates(params, updates), opt_state, total + loss * jnp.sum(mask)
+        return (
+            optax.apply_updates(params, updates),
+            opt_state,
+            total + loss * jnp.sum(mask).astype(loss.dtype),
+        )
 
-    zero = jnp.zeros((), jnp.float32)
+    zero = jnp.zeros((), data.X.dtype)
     params, opt_state, total = jax.lax.fori_loop(
         0, n_batches, one_batch, (state.params, state.opt_state, zero)
     )
@@ -407,7 +432,7 @@ def _train_epoch(program: Program, hyper: Hyper, opt, state: State, data: Data):
         params,
         opt_state,
         key,
-        total / data.n.astype(jnp.float32),
+        total / data.n.astype(data.X.dtype),
         jnp.ones((), bool),
         state.n_fun,
     )
@@ -429,7 +454,7 @@ def _run_chunk(
     not run (or not evaluated) hold nan.
     """
     opt = program.optimizer(hyper)
-    nan = jnp.float32(jnp.nan)
+    nan = jnp.asarray(jnp.nan, data.X.dtype)
 
     weight_sums = [jnp.maximum(jnp.sum(e.W), 1e-30) for e in evals]  # loop-invariant
 
@@ -447,7 +472,7 @@ def _run_chunk(
             program, hyper, opt, state, data
         )
         epoch = state.epoch + updated.astype(jnp.int32)
-        t = state.t + data.n.astype(jnp.float32)
+        t = state.t + data.n.astype(state.t.dtype)
         finite = jnp.isfinite(loss)
         diverged_at = jnp.where((state.diverged_at == 0) & ~finite, epoch, state.diverged_at)
 
@@ -478,9 +503,9 @@ def _run_chunk(
             opt_state = _set_lr(opt_state, hyper.learning_rate / (t + 1.0) ** hyper.power_t)
         done = state.done
         if program.linesearch:
-            done = done | ~updated | (n_fun >= hyper.max_fun)
+            done = done | ~updated | (n_fun.astype(state.t.dtype) >= hyper.max_fun)
         if program.stopping != "none":
-            trigger = no_improve.astype(jnp.float32) > hyper.n_iter_no_change
+            trigger = no_improve.astype(state.t.dtype) > hyper.n_iter_no_change
             if program.schedule == "adaptive":
                 lr = opt_state.hyperparams["learning_rate"]
                 can_shrink = lr > 1e-6

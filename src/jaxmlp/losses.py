@@ -49,16 +49,16 @@ def correct(kind: str, logits: jax.Array, targets: jax.Array) -> jax.Array:
 
     Returns
     -------
-    jax.Array of shape (n,), float32
+    jax.Array of shape (n,), the dtype of ``logits``
     """
     if kind == "softmax":
-        return (jnp.argmax(logits, axis=1) == targets).astype(jnp.float32)
+        return (jnp.argmax(logits, axis=1) == targets).astype(logits.dtype)
     predicted = (logits > 0).astype(targets.dtype)
-    return jnp.all(predicted == targets, axis=1).astype(jnp.float32)
+    return jnp.all(predicted == targets, axis=1).astype(logits.dtype)
 
 
 def l2_penalty(params) -> jax.Array:
     """Sum of squared weights of every Dense layer (biases excluded), as scikit-learn's
     ``alpha`` term uses: ``sum_l ||W_l||_F^2``."""
     leaves = [w for w in jax.tree_util.tree_leaves(params) if w.ndim == 2]
-    return sum((jnp.sum(jnp.square(w)) for w in leaves), start=jnp.zeros((), jnp.float32))
+    return sum((jnp.sum(jnp.square(w)) for w in leaves), start=jnp.zeros((), leaves[0].dtype))

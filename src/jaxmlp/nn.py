@@ -27,6 +27,7 @@ elementwise = stax.elementwise
 __all__ = [
     "ACTIVATIONS",
     "Dense",
+    "Dropout",
     "Network",
     "activation_layer",
     "elementwise",
@@ -79,6 +80,27 @@ def Dense(
         W, b = params
         out = jnp.dot(inputs, W)
         return out + b.reshape((1,) * (out.ndim - 1) + b.shape)
+
+    return init_fun, apply_fun
+
+
+def Dropout() -> tuple[Callable, Callable]:
+    """Inverted dropout: zero each input with probability ``dropout_rate``, scale the rest
+    by ``1 / (1 - dropout_rate)``.
+
+    Active only when ``apply`` gets an ``rng`` (training); without one it is the identity
+    (prediction). The rate is an ``apply`` keyword, so it can be a traced value.
+    """
+
+    def init_fun(rng, input_shape):
+        return input_shape, ()
+
+    def apply_fun(params, inputs, rng=None, dropout_rate=0.0, **kwargs):
+        if rng is None:
+            return inputs
+        keep = 1.0 - dropout_rate
+        mask = jax.random.bernoulli(rng, keep, inputs.shape)
+        return jnp.where(mask, inputs / keep, jnp.zeros_like(inputs))
 
     return init_fun, apply_fun
 
@@ -147,6 +169,9 @@ def mlp(
     activation: str | Callable = "swish",
     n_classes: int = 2,
     beta: float = 1.0,
+    *,
+    dropout: bool = False,
+    n_outputs: int | None = None,
 ) -> Network:
     """Build the classifier ``serial(Dense(h1), Act, ..., Dense(n_classes))``.
 
@@ -163,6 +188,11 @@ def mlp(
         Number of output logits (>= 2).
     beta : float
         Swish gate slope (ignored by other activations).
+    dropout : bool
+        Put a :func:`Dropout` layer after every hidden activation.
+    n_outputs : int, optional
+        Width of the output layer when it is not one logit per class, e.g. 1 for a
+        binary classifier with a logistic output (scikit-learn's layout).
 
     Returns
     -------
@@ -177,18 +207,24 @@ def mlp(
                 f"hidden[{i}] must be a positive integer layer width, got {h!r}; "
                 "e.g. hidden=(64,) or hidden=(32, 32)."
             )
-    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
-        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}.")
-    return _build_mlp(hidden, activation, n_classes, float(beta))
+    if n_outputs is None:
+        if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
+            raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}.")
+        n_outputs = n_classes
+    elif isinstance(n_outputs, bool) or not isinstance(n_outputs, int) or n_outputs < 1:
+        raise ValueError(f"n_outputs must be a positive integer, got {n_outputs!r}.")
+    return _build_mlp(hidden, activation, n_outputs, float(beta), bool(dropout))
 
 
 @functools.lru_cache(maxsize=256)
-def _build_mlp(hidden: tuple[int, ...], activation, n_classes: int, beta: float) -> Network:
+def _build_mlp(
+    hidden: tuple[int, ...], activation, n_outputs: int, beta: float, dropout: bool
+) -> Network:
     act = activation_layer(activation, beta=beta)
     layers = []
     for h in hidden:
-        layers += [Dense(h), act]
-    layers.append(Dense(n_classes))
+        layers += [Dense(h), act, Dropout()] if dropout else [Dense(h), act]
+    layers.append(Dense(n_outputs))
     return Network(*serial(*layers))
 
 
