@@ -686,7 +686,7 @@ def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
 
 def accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     """Mean of ``argmax(logits) == labels``; logits (n, n_classes), labels (n,)."""
-    return jnp.mean(jnp.argmax(logits, axis=1) == labels)
+    return jnp.mean(jnp.argmax(logits, axis=1).astype(labels.dtype) == labels)
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1))

@@ -52,7 +52,7 @@ def correct(kind: str, logits: jax.Array, targets: jax.Array) -> jax.Array:
     jax.Array of shape (n,), the dtype of ``logits``
     """
     if kind == "softmax":
-        return (jnp.argmax(logits, axis=1) == targets).astype(logits.dtype)
+        return (jnp.argmax(logits, axis=1).astype(targets.dtype) == targets).astype(logits.dtype)
     predicted = (logits > 0).astype(targets.dtype)
     return jnp.all(predicted == targets, axis=1).astype(logits.dtype)
 
