@@ -28,6 +28,7 @@ _EXPORTS = {
     "jaxmlp.nn": ("ACTIVATIONS", "Network", "mlp", "swish"),
     "jaxmlp.optim": ("OPTIMIZERS", "SCHEDULES", "make_optimizer"),
     "jaxmlp.estimator": ("MLPClassifier",),
+    "jaxmlp.cache": ("enable_compilation_cache",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = [  # noqa: RUF022 -- grouped by module, as _EXPORTS
@@ -37,12 +38,14 @@ __all__ = [  # noqa: RUF022 -- grouped by module, as _EXPORTS
     "ACTIVATIONS", "Network", "mlp", "swish",
     "OPTIMIZERS", "SCHEDULES", "make_optimizer",
     "MLPClassifier",
+    "enable_compilation_cache",
 ]  # fmt: skip
 assert sorted(__all__[1:]) == sorted(_WHERE)
 
 if TYPE_CHECKING:
     from jaxmlp.data import DATASETS, Split, make_dataset, tutorial_split
     from jaxmlp.engine import DivergenceError, FitResult, History, TrainConfig, fit
+    from jaxmlp.cache import enable_compilation_cache
     from jaxmlp.estimator import MLPClassifier
     from jaxmlp.nn import ACTIVATIONS, Network, mlp, swish
     from jaxmlp.optim import OPTIMIZERS, SCHEDULES, make_optimizer

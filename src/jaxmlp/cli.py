@@ -26,32 +26,6 @@ app = typer.Typer(
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "jaxmlp" / "jax"
-
-
-def enable_compilation_cache() -> Path | None:
-    """Turn on JAX's persistent compilation cache in a per-user folder.
-
-    ``$JAXMLP_CACHE_DIR`` overrides the folder; set it to an empty string to disable the
-    cache. JAX caches only programs that took longer to compile than
-    ``jax_persistent_cache_min_compile_time_secs`` (1 s by default), which none of ours
-    do, so that threshold is lowered to 0.
-    """
-    import jax
-
-    folder = os.environ.get("JAXMLP_CACHE_DIR", str(DEFAULT_CACHE))
-    if not folder:
-        return None
-    try:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None  # a cache we cannot write is no reason to fail
-    jax.config.update("jax_compilation_cache_dir", folder)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-    return Path(folder)
-
-
 # ----------------------------------------------------------------------------- validators
 
 
@@ -252,6 +226,8 @@ def demo(
         ensure_writable_dir(out_dir)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="'--out'") from None
+    from jaxmlp.cache import enable_compilation_cache
+
     enable_compilation_cache()
 
     from jaxmlp.demo import DemoConfig, eval_lines, run_demo
