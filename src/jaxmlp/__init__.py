@@ -43,9 +43,9 @@ __all__ = [  # noqa: RUF022 -- grouped by module, as _EXPORTS
 assert sorted(__all__[1:]) == sorted(_WHERE)
 
 if TYPE_CHECKING:
+    from jaxmlp.cache import enable_compilation_cache
     from jaxmlp.data import DATASETS, Split, make_dataset, tutorial_split
     from jaxmlp.engine import DivergenceError, FitResult, History, TrainConfig, fit
-    from jaxmlp.cache import enable_compilation_cache
     from jaxmlp.estimator import MLPClassifier
     from jaxmlp.nn import ACTIVATIONS, Network, mlp, swish
     from jaxmlp.optim import OPTIMIZERS, SCHEDULES, make_optimizer
