@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from jaxmlp import DivergenceError, MLPClassifier
-from jaxmlp.estimator import bucket
+from jaxmlp.estimator import bucket, feature_bucket
 
 
 @pytest.fixture(scope="module")
@@ -222,10 +222,29 @@ def test_float32_input_trains_in_float32(iris):
 
 
 def test_buckets():
-    assert [bucket(n) for n in (1, 8, 9, 12, 13, 16, 17, 24, 25, 100, 150, 1000)] == [
-        8, 8, 12, 12, 16, 16, 24, 24, 32, 128, 192, 1024,
+    assert [bucket(n) for n in (1, 8, 9, 17, 100, 4096, 4097, 6145, 8193, 10000)] == [
+        8, 8, 16, 32, 128, 4096, 6144, 8192, 12288, 12288,
     ]  # fmt: skip
-    assert all(bucket(n) >= n and bucket(n) <= max(8, 1.5 * n) for n in range(1, 5000))
+    for n in range(1, 20000, 7):
+        assert n <= bucket(n) <= max(8, 2 * n) and (n <= 4096 or bucket(n) <= 1.5 * n)
+    assert [feature_bucket(f) for f in (1, 8, 9, 64, 65, 784)] == [8, 8, 16, 64, 65, 784]
+
+
+def test_padded_features_leave_the_model_unchanged(iris):
+    """3 features run as 8 (zero columns, zero weights): the padding weights stay zero and
+    training follows scikit-learn's unpadded run step for step."""
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    X, y = iris
+    X3 = X[:, :3]
+    ours = fit(MLPClassifier(**FAST), X3, y)
+    ref = fit(SkMLP(**FAST), X3, y)
+    assert ours.coefs_[0].shape == ref.coefs_[0].shape == (3, 16)
+    np.testing.assert_allclose(ours.loss_curve_, ref.loss_curve_, rtol=1e-5)
+    for solver in ("adam", "sgd", "lbfgs"):
+        est = fit(MLPClassifier(**(FAST | {"solver": solver})), X3, y)
+        W0 = est._engine_state.params[0][0]
+        assert W0.shape == (8, 16) and not W0[3:].any()
 
 
 def test_large_data_mini_batches_match_sklearn_semantics():

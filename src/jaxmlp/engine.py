@@ -597,8 +597,9 @@ def train(
     while True:
         state, n_run, l_chunk, m_chunk = _run_chunk(program, hyper, state, data, evals, last_epoch)
         n_run = int(n_run)  # host sync, once per chunk
-        losses.append(np.asarray(l_chunk[:n_run]))
-        metrics.append(np.asarray(m_chunk[:n_run]))
+        # slice on the host: slicing the device array by n_run would compile per length
+        losses.append(np.asarray(l_chunk)[:n_run])
+        metrics.append(np.asarray(m_chunk)[:n_run])
         done += n_run
         diverged_at = int(state.diverged_at)
         if diverged_at:

@@ -60,21 +60,35 @@ from jaxmlp.engine import (
 )
 from jaxmlp.nn import mlp
 
-__all__ = ["MLPClassifier", "bucket"]
+__all__ = ["MLPClassifier", "bucket", "feature_bucket"]
 
 CHUNK = 128  # epochs per call of the compiled program (fixed: max_iter never recompiles)
 _ACTIVATIONS = {"identity", "logistic", "tanh", "relu", "swish", "gelu"}
 
 
 def bucket(n: int) -> int:
-    """Padded row count for ``n`` rows: the smallest 2^k or 3 * 2^(k-1) >= n (at least 8).
+    """Padded row count for ``n`` rows.
 
-    Wastes at most a third of the rows, and keeps the number of distinct program shapes
-    logarithmic in the data size.
+    Up to 4096 rows the next power of two (at least 8): small fits are dominated by
+    compilation, so fewer distinct shapes matter most. Above, the smallest 2^k or
+    3 * 2^(k-1) >= n, which wastes at most a third of the rows.
     """
     size = 8
     while size < n:
-        size = size * 3 // 2 if size & (size - 1) == 0 else size * 4 // 3
+        small = size < 4096 or size & (size - 1)
+        size = size * 2 if size < 4096 else (size * 3 // 2 if not small else size * 4 // 3)
+    return size
+
+
+def feature_bucket(n_features: int) -> int:
+    """Padded feature count: the next power of two (at least 8) up to 64 features, else
+    ``n_features``. Padded input columns are zero and their weights start at zero, so
+    their gradients are zero and they stay zero: the model is unchanged."""
+    if n_features > 64:
+        return n_features
+    size = 8
+    while size < n_features:
+        size *= 2
     return size
 
 
@@ -89,19 +103,31 @@ def _precision(dtype):
     return jax.enable_x64(True) if np.dtype(dtype) == np.float64 else contextlib.nullcontext()
 
 
-def _params(coefs, intercepts, dropout: bool, dtype) -> list:
-    """stax params for ``_network``: (W, b) per Dense, () per activation/dropout layer."""
+def _params(coefs, intercepts, dropout: bool, dtype, n_in: int) -> list:
+    """stax params for ``_network``: (W, b) per Dense, () per activation/dropout layer;
+    the first layer's weights padded with zero rows to ``n_in`` inputs."""
     params = []
     for i, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
+        if i == 0 and W.shape[0] < n_in:
+            W = np.concatenate([W, np.zeros((n_in - W.shape[0], W.shape[1]), W.dtype)])
         params.append((jnp.asarray(W, dtype), jnp.asarray(b, dtype)))
         if i < len(coefs) - 1:
             params += [(), ()] if dropout else [()]
     return params
 
 
-def _coefs(params) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _coefs(params, n_features: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """scikit-learn's ``coefs_``, ``intercepts_`` from stax params (padding rows cut)."""
     dense = [p for p in params if len(p) == 2]
-    return [np.asarray(W) for W, _ in dense], [np.asarray(b) for _, b in dense]
+    coefs = [np.asarray(W) for W, _ in dense]
+    coefs[0] = coefs[0][:n_features]
+    return coefs, [np.asarray(b) for _, b in dense]
+
+
+def _pad_columns(X: np.ndarray, n_columns: int) -> np.ndarray:
+    if X.shape[1] == n_columns:
+        return X
+    return np.concatenate([X, np.zeros((X.shape[0], n_columns - X.shape[1]), X.dtype)], 1)
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1))
@@ -353,13 +379,13 @@ default='relu'
         dtype = self.coefs_[0].dtype
         X = _dense(X, dtype)
         n = X.shape[0]
-        N = bucket(n)  # pad, so that predictions on many sizes share a few programs
-        Xp = np.zeros((N, X.shape[1]), dtype)
-        Xp[:n] = X
+        F = feature_bucket(X.shape[1])  # pad, so that predictions share a few programs
+        Xp = np.zeros((bucket(n), F), dtype)
+        Xp[:n, : X.shape[1]] = X
         net = _network(self._hidden(), self._activation(), self.n_outputs_, False)
         kind = "softmax" if self.out_activation_ == "softmax" else "logistic"
         with _precision(dtype):
-            params = _params(self.coefs_, self.intercepts_, False, dtype)
+            params = _params(self.coefs_, self.intercepts_, False, dtype, F)
             out = _forward(net.apply, kind, params, jnp.asarray(Xp))
             return np.array(out[:n], dtype=np.float64)  # a writable copy
 
@@ -471,12 +497,14 @@ default='relu'
     def _train(self, X, targets, w, X_val, t_val, w_val, dtype, program, dropout, seed,
                first_pass, incremental, stochastic, use_validation) -> None:  # fmt: skip
         hyper = self._hyper()
-        data = make_data(X, targets, w, N=bucket(X.shape[0]), dtype=dtype)
+        F = feature_bucket(X.shape[1])
+        data = make_data(_pad_columns(X, F), targets, w, N=bucket(X.shape[0]), dtype=dtype)
         evals = ()
         if use_validation:
+            X_val = _pad_columns(X_val, F)
             evals = (make_data(X_val, t_val, w_val, N=bucket(X_val.shape[0]), dtype=dtype),)
 
-        params = _params(self._latest_coefs, self._latest_intercepts, dropout, dtype)
+        params = _params(self._latest_coefs, self._latest_intercepts, dropout, dtype, F)
         previous = getattr(self, "_engine_state", None)
         if incremental and previous is not None:
             state = jax.tree_util.tree_map(jnp.asarray, previous)._replace(
@@ -591,11 +619,9 @@ default='relu'
         state = result.state
         n_run = len(result.losses)
         self._engine_state = jax.tree_util.tree_map(np.asarray, state)
-        latest = [p for p in state.params if len(p) == 2]
-        self._latest_coefs = [np.asarray(W) for W, _ in latest]
-        self._latest_intercepts = [np.asarray(b) for _, b in latest]
+        self._latest_coefs, self._latest_intercepts = _coefs(state.params, self.n_features_in_)
         params = state.best_params if use_val else state.params
-        self.coefs_, self.intercepts_ = _coefs(params)
+        self.coefs_, self.intercepts_ = _coefs(params, self.n_features_in_)
         if not all(np.isfinite(a).all() for a in (*self.coefs_, *self.intercepts_)):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may contain "
