@@ -497,7 +497,12 @@ default='relu'
     def _train(self, X, targets, w, X_val, t_val, w_val, dtype, program, dropout, seed,
                first_pass, incremental, stochastic, use_validation) -> None:  # fmt: skip
         hyper = self._hyper()
-        F = feature_bucket(X.shape[1])
+        if getattr(self, "_n_inputs", None) is None:  # fixed at the first fit of a model
+            # pad columns only where compilation dominates (small data); on large data the
+            # padded columns would cost first-layer FLOPs for nothing
+            F = feature_bucket(X.shape[1]) if X.shape[0] <= 4096 else X.shape[1]
+            self._n_inputs = F
+        F = self._n_inputs
         data = make_data(_pad_columns(X, F), targets, w, N=bucket(X.shape[0]), dtype=dtype)
         evals = ()
         if use_validation:
@@ -557,6 +562,7 @@ default='relu'
         self.intercepts_ = [b.astype(dtype) for b in intercepts]
         self._latest_coefs, self._latest_intercepts = self.coefs_, self.intercepts_
         self._engine_state = None
+        self._n_inputs = None  # input width of the compiled network (padded features)
         self.stop_training_ = False
         if stochastic:
             self.loss_curve_ = []
