@@ -237,14 +237,16 @@ def make_data(X, Y, W=None, N: int | None = None, dtype=np.float32) -> Data:
 def init_state(program: Program, hyper: Hyper, params: Any, seed: int, opt_state=None):
     """The starting :class:`State`: ``params``, a fresh (or given) optimizer state, and the
     shuffling key ``fold_in(PRNGKey(seed), 1)``."""
-    return _init_state(program, hyper, params, seed, opt_state)
+    # keyed on what the state depends on, not the whole Program: fits that differ only in
+    # row counts or batch sizes share one compiled initialiser
+    return _init_state(program.optimizer, program.keep_best, hyper, params, seed, opt_state)
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _init_state(program: Program, hyper: Hyper, params, seed, opt_state) -> State:
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _init_state(optimizer, keep_best: bool, hyper: Hyper, params, seed, opt_state) -> State:
     if opt_state is None:
         with _optax_promotion():
-            opt_state = program.optimizer(hyper).init(params)
+            opt_state = optimizer(hyper).init(params)
     f32 = jax.tree_util.tree_leaves(params)[0].dtype  # the training dtype
     return State(
         params=params,
@@ -255,7 +257,7 @@ def _init_state(program: Program, hyper: Hyper, params, seed, opt_state) -> Stat
         no_improve=jnp.zeros((), jnp.int32),
         best_loss=jnp.asarray(jnp.inf, f32),
         best_score=jnp.asarray(-jnp.inf, f32),
-        best_params=params if program.keep_best else (),
+        best_params=params if keep_best else (),
         done=jnp.zeros((), bool),
         diverged_at=jnp.zeros((), jnp.int32),
         n_fun=jnp.zeros((), jnp.int32),
@@ -642,7 +644,9 @@ def train(
 def init_states(program: Program, hypers: Hyper, params, seeds) -> State:
     """:func:`init_state` for many models at once: ``hypers`` leaves and ``seeds`` have
     shape (M,), every ``params`` leaf a leading axis of size M."""
-    init = jax.vmap(lambda h, p, s: _init_state.__wrapped__(program, h, p, s, None))
+    init = jax.vmap(
+        lambda h, p, s: _init_state.__wrapped__(program.optimizer, program.keep_best, h, p, s, None)
+    )
     return jax.jit(init)(hypers, params, jnp.asarray(seeds, jnp.int32))
 
 
