@@ -38,8 +38,9 @@ class CompileCounter:
         if event == "/jax/core/compile/jaxpr_to_mlir_module_duration":
             self.names.append(str(kwargs.get("fun_name")))
 
-    def count(self, fragment: str) -> int:
-        return sum(fragment in n for n in self.names)
+    def count(self, name: str) -> int:
+        """Compilations of the jitted function called ``name``."""
+        return sum(n == f"jit({name})" for n in self.names)
 
 
 _COUNTER = CompileCounter()

@@ -555,7 +555,10 @@ def _chunk(
     return state, n_run, losses, metrics
 
 
-_run_chunk = jax.jit(_chunk, static_argnums=0)
+@functools.partial(jax.jit, static_argnums=0)
+def _run_chunk(program: Program, hyper, state, data, evals, last_epoch):
+    """:func:`_chunk` compiled for one model."""
+    return _chunk(program, hyper, state, data, evals, last_epoch)
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1))
