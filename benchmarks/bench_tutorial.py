@@ -7,7 +7,7 @@ train/test loss and accuracy, unless the row says otherwise):
 
 - tutorial loop: a jit-compiled momentum step, then the four metrics evaluated outside jit
   every epoch (SPEC §7's structure), as the tutorial runs it;
-- jaxmlp engine: ``jaxmlp.fit``, one compiled ``lax.scan`` (first call = trace + compile +
+- jaxmlp engine: ``jaxmlp.fit``, one compiled program (first call = trace + compile +
   run, with no persistent cache; steady = the compiled program again);
 - scikit-learn: SPEC §3's baseline, and the same training as ours (250 full-batch
   momentum epochs, no per-epoch metrics) for an equal-work comparison;
@@ -38,7 +38,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from jaxmlp import TrainConfig, fit, make_optimizer, mlp, tutorial_split
-from jaxmlp.engine import accuracy, cross_entropy
+from jaxmlp.training import accuracy, cross_entropy
 
 EPOCHS = 250
 RESULTS = Path(__file__).parent / "results"

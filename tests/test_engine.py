@@ -10,18 +10,10 @@ import optax
 import pytest
 
 from jaxmlp import DivergenceError, TrainConfig, fit, make_dataset, make_optimizer, mlp
-from jaxmlp.engine import (
-    Hyper,
-    Program,
-    accuracy,
-    constant_optimizer,
-    cross_entropy,
-    epoch_batches,
-    epoch_order,
-    init_state,
-    make_data,
-    train,
-)
+from jaxmlp.batching import epoch_batches, epoch_order
+from jaxmlp.engine import Hyper, Program, constant_optimizer, init_state, make_data, train
+from jaxmlp.many import init_states, train_many
+from jaxmlp.training import _init_params, accuracy, cross_entropy
 
 
 def reference_loop(net, opt, split, epochs, batch_size=None, seed=0):
@@ -255,7 +247,6 @@ def test_train_many_equals_training_each_model_alone(tutorial):
     """Seeds, learning rates, alphas and per-model row weights (a CV-fold mask and a
     bootstrap count) vectorised in one program; each model equals its own run."""
     from jaxmlp import solvers
-    from jaxmlp.engine import _init_params, init_states, train_many
 
     split, net, _ = tutorial
     program = Program(net.apply, solvers.sgd(False), batch=32, n_evals=1, l2=True, chunk=16)
@@ -283,7 +274,6 @@ def test_train_many_equals_training_each_model_alone(tutorial):
 
 def test_train_many_stops_each_model_on_its_own_rule(tutorial):
     from jaxmlp import solvers
-    from jaxmlp.engine import _init_params, init_states, train_many
 
     split, net, _ = tutorial
     program = Program(net.apply, solvers.sgd(False), stopping="loss", chunk=32)

@@ -5,7 +5,9 @@ The pieces, in the order data flows through them:
 - :mod:`jaxmlp.data` -- toy data sets and the tutorial's split (:func:`make_dataset`).
 - :mod:`jaxmlp.nn` -- stax ``(init, apply)`` networks (:func:`mlp`).
 - :mod:`jaxmlp.optim` -- optimizer names to optax (:func:`make_optimizer`).
-- :mod:`jaxmlp.engine` -- training as one compiled program (:func:`fit`).
+- :mod:`jaxmlp.engine` -- training as one compiled program; :mod:`jaxmlp.many` vmaps it
+  over models; :mod:`jaxmlp.training` is the tutorial-level :func:`fit`.
+- :mod:`jaxmlp.estimator` -- the scikit-learn estimator :class:`MLPClassifier`.
 - :mod:`jaxmlp.plots`, :mod:`jaxmlp.report` -- figures and the HTML report.
 
 Names are imported on first use, so ``import jaxmlp`` (and ``jaxmlp --help``) stays fast.
@@ -24,7 +26,8 @@ except PackageNotFoundError:  # running from a source tree without installation
 
 _EXPORTS = {
     "jaxmlp.data": ("DATASETS", "Split", "make_dataset", "tutorial_split"),
-    "jaxmlp.engine": ("DivergenceError", "FitResult", "History", "TrainConfig", "fit"),
+    "jaxmlp.engine": ("DivergenceError",),
+    "jaxmlp.training": ("FitResult", "History", "TrainConfig", "fit"),
     "jaxmlp.nn": ("ACTIVATIONS", "Network", "mlp", "swish"),
     "jaxmlp.optim": ("OPTIMIZERS", "SCHEDULES", "make_optimizer"),
     "jaxmlp.estimator": ("MLPClassifier",),
@@ -45,10 +48,11 @@ assert sorted(__all__[1:]) == sorted(_WHERE)
 if TYPE_CHECKING:
     from jaxmlp.cache import enable_compilation_cache
     from jaxmlp.data import DATASETS, Split, make_dataset, tutorial_split
-    from jaxmlp.engine import DivergenceError, FitResult, History, TrainConfig, fit
+    from jaxmlp.engine import DivergenceError
     from jaxmlp.estimator import MLPClassifier
     from jaxmlp.nn import ACTIVATIONS, Network, mlp, swish
     from jaxmlp.optim import OPTIMIZERS, SCHEDULES, make_optimizer
+    from jaxmlp.training import FitResult, History, TrainConfig, fit
 
 
 def __getattr__(name: str):

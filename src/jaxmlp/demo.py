@@ -18,9 +18,9 @@ import jax
 import numpy as np
 
 from jaxmlp.data import Split, make_dataset
-from jaxmlp.engine import FitResult, History, TrainConfig, fit
 from jaxmlp.nn import ACTIVATIONS, Network, mlp
 from jaxmlp.optim import make_optimizer
+from jaxmlp.training import FitResult, History, TrainConfig, fit
 
 __all__ = ["BaselineResult", "DemoConfig", "DemoResult", "eval_lines", "run_demo"]
 

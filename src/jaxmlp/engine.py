@@ -5,16 +5,18 @@ the evaluation sets, the stopping rules and the learning-rate schedule -- runs i
 compiled ``lax.while_loop``. For progress reporting a run is cut into chunks of epochs;
 each chunk is one call of the same compiled program and the only host sync is at its end.
 
-Two layers:
+Layers, each in its own module:
 
-- :func:`train` is the general engine. What changes the compiled code is a hashable
+- :func:`train` (here) is the general engine. What changes the compiled code is a hashable
   :class:`Program` (network, loss kind, optimizer factory, batch slot size, stopping rule
   ...); every number that may vary between fits (learning rate, ``alpha``, momentum,
   tolerances, dropout rate) is a traced :class:`Hyper` value, and the number of real rows
   is data: rows padded with zero weight fill a fixed-size buffer, so fits on data of
   similar size reuse one program.
-- :func:`fit` is the tutorial-level API used by ``jaxmlp demo``: full-batch or mini-batch
-  training for a fixed number of epochs with train/test metrics after every epoch.
+- :func:`jaxmlp.many.train_many` vmaps the same program over many models.
+- :func:`jaxmlp.training.fit` is the tutorial-level API used by ``jaxmlp demo``: full-batch
+  or mini-batch training for a fixed number of epochs with train/test metrics after every
+  epoch. Mini-batches are formed by :mod:`jaxmlp.batching`.
 
 Randomness: ``PRNGKey(seed)`` initialises the parameters (as the tutorial does with
 ``PRNGKey(0)``); shuffling and dropout draw from ``fold_in(PRNGKey(seed), 1)``, split once
@@ -34,30 +36,21 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxmlp.data import Split
+from jaxmlp.batching import batch_mask, epoch_order, pad_order
 from jaxmlp.losses import correct, l2_penalty, per_sample_loss
-from jaxmlp.nn import Network
 
 __all__ = [
     "Data",
     "DivergenceError",
-    "FitResult",
-    "History",
     "Hyper",
-    "ManyResult",
     "Program",
     "RunResult",
-    "TrainConfig",
-    "accuracy",
-    "cross_entropy",
-    "epoch_batches",
-    "fit",
+    "State",
+    "constant_optimizer",
     "init_state",
-    "init_states",
     "make_data",
     "objective_value",
     "train",
-    "train_many",
 ]
 
 
@@ -264,67 +257,6 @@ def _init_state(optimizer, keep_best: bool, hyper: Hyper, params, seed, opt_stat
     )
 
 
-# ----------------------------------------------------------------------------- batching
-
-
-def epoch_order(key: jax.Array, n: jax.Array, N: int, shuffle: bool = True) -> jax.Array:
-    """Visiting order of one epoch: the ``n`` real rows (shuffled) first, then padding.
-
-    Returns
-    -------
-    jax.Array of shape (N,), int32
-    """
-    rows = jnp.arange(N, dtype=jnp.int32)
-    if not shuffle:
-        return rows
-    u = jax.random.uniform(key, (N,))
-    return jnp.argsort(jnp.where(rows < n, u, 2.0)).astype(jnp.int32)
-
-
-def _pad_order(order: jax.Array, B: int) -> jax.Array:
-    """The epoch's order with B trailing slots, so every batch slice stays in bounds."""
-    return jnp.concatenate([order, jnp.zeros(B, jnp.int32)])
-
-
-def _batch(padded: jax.Array, j, b, B: int, n) -> tuple[jax.Array, jax.Array]:
-    """Rows of batch ``j`` of size ``b`` (<= B slots) from the padded order (see
-    :func:`_pad_order`): (idx of shape (B,), mask (B,))."""
-    idx = jax.lax.dynamic_slice(padded, (j * b,), (B,))
-    pos = jnp.arange(B, dtype=jnp.int32)
-    mask = (pos < b) & (j * b + pos < n)
-    return idx, mask
-
-
-def epoch_batches(
-    key: jax.Array, n: int, batch_size: int, N: int | None = None, shuffle: bool = True
-) -> tuple[jax.Array, jax.Array]:
-    """All mini-batches of one epoch, exactly as the engine forms them.
-
-    Parameters
-    ----------
-    key : jax.Array
-        The epoch's shuffling key.
-    n : int
-        Number of real rows.
-    batch_size : int
-        Batch slot size ``B``; the real batch size is ``b = min(B, n)``.
-    N : int, optional
-        Padded number of rows (default ``n``).
-    shuffle : bool
-
-    Returns
-    -------
-    idx : jax.Array of shape (ceil(n / b), B), int32
-    mask : jax.Array of shape (ceil(n / b), B), bool
-        1 for a real row in the batch, 0 for an empty slot.
-    """
-    N = n if N is None else N
-    b = min(batch_size, n)
-    order = _pad_order(epoch_order(key, jnp.asarray(n), N, shuffle), batch_size)
-    batches = [_batch(order, j, b, batch_size, n) for j in range(-(-n // b))]
-    return jnp.stack([i for i, _ in batches]), jnp.stack([m for _, m in batches])
-
-
 # ----------------------------------------------------------------------------- one epoch
 
 
@@ -418,15 +350,14 @@ def _train_epoch(program: Program, hyper: Hyper, opt, state: State, data: Data):
     B, N = program.batch, data.X.shape[0]
     b = jnp.minimum(B, data.n)
     n_batches = (data.n + b - 1) // b
-    order = _pad_order(epoch_order(k_order, data.n, N, program.shuffle), B)
+    order = pad_order(epoch_order(k_order, data.n, N, program.shuffle), B)
     # One gather per epoch puts the rows in visiting order; each batch is then a contiguous
     # slice, which is much cheaper than gathering B scattered rows in every step.
     X, Y, W = (a[order] for a in (data.X, data.Y, data.W))
-    slots = jnp.arange(N + B, dtype=jnp.int32)
 
     def one_batch(j, carry):
         params, opt_state, total = carry
-        _, mask = _batch(slots, j, b, B, data.n)
+        mask = batch_mask(j, b, B, data.n)
 
         def rows(a):
             return jax.lax.dynamic_slice_in_dim(a, j * b, B)
@@ -561,16 +492,6 @@ def _run_chunk(program: Program, hyper, state, data, evals, last_epoch):
     return _chunk(program, hyper, state, data, evals, last_epoch)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def _run_chunk_many(program: Program, weights_batched: bool, hyper, state, data, evals, last):
-    """``_chunk`` vmapped over models: hyper, state and ``last`` have a leading model axis;
-    the rows are shared, and so are the sample weights unless ``weights_batched``."""
-    data_axes = Data(None, None, 0 if weights_batched else None, None)
-    eval_axes = tuple(Data(None, None, None, None) for _ in evals)
-    run = functools.partial(_chunk, program)
-    return jax.vmap(run, in_axes=(0, 0, data_axes, eval_axes, 0))(hyper, state, data, evals, last)
-
-
 class RunResult(NamedTuple):
     """What :func:`train` returns.
 
@@ -642,271 +563,3 @@ def train(
             callback(done, result)
         if n_run < program.chunk or bool(state.done) or done >= max_epochs:
             return result
-
-
-def init_states(program: Program, hypers: Hyper, params, seeds) -> State:
-    """:func:`init_state` for many models at once: ``hypers`` leaves and ``seeds`` have
-    shape (M,), every ``params`` leaf a leading axis of size M."""
-    init = jax.vmap(
-        lambda h, p, s: _init_state.__wrapped__(program.optimizer, program.keep_best, h, p, s, None)
-    )
-    return jax.jit(init)(hypers, params, jnp.asarray(seeds, jnp.int32))
-
-
-class ManyResult(NamedTuple):
-    """What :func:`train_many` returns, with a leading model axis of size M.
-
-    Attributes
-    ----------
-    state : State
-        Final states (``state.params`` leaves of shape (M, ...)).
-    losses : ndarray of shape (M, n_epochs)
-        Per-epoch training loss; nan after a model stopped.
-    metrics : ndarray of shape (M, n_epochs, n_evals, 2)
-        Per-epoch (loss, accuracy) on each evaluation set; nan where not evaluated.
-    n_epochs : ndarray of shape (M,), int
-        Epochs each model ran.
-    diverged_at : ndarray of shape (M,), int
-        First epoch with a non-finite loss per model, 0 if none (a diverged model stops;
-        the others go on).
-    """
-
-    state: State
-    losses: np.ndarray
-    metrics: np.ndarray
-    n_epochs: np.ndarray
-    diverged_at: np.ndarray
-
-
-def train_many(
-    program: Program,
-    hypers: Hyper,
-    states: State,
-    data: Data,
-    evals: tuple[Data, ...] = (),
-    *,
-    max_epochs: int,
-    weights: Any = None,
-    callback: Callable[[int, ManyResult], None] | None = None,
-) -> ManyResult:
-    """Train M models in one compiled program (``jax.vmap`` of :func:`train`'s program).
-
-    Every model gets its own hyperparameters, state (initial parameters, optimizer state,
-    shuffling key) and, with ``weights``, its own sample weights -- a fold mask or a
-    bootstrap count per row. Each model's result equals training it alone with
-    :func:`train` (to float tolerance).
-
-    Parameters
-    ----------
-    program : Program
-        Shared by all models (one architecture, one loss, one optimizer family).
-    hypers : Hyper
-        Leaves of shape (M,).
-    states : State
-        From :func:`init_states`.
-    data : Data
-        Shared training rows.
-    evals : tuple of Data
-        Shared evaluation sets.
-    max_epochs : int
-    weights : array of shape (M, N), optional
-        Per-model sample weights replacing ``data.W`` (0 drops a row for that model).
-    callback : callable, optional
-        ``callback(epochs_done, result_so_far)`` after each chunk.
-    """
-    if len(evals) != program.n_evals:
-        raise ValueError(f"program expects {program.n_evals} evaluation sets, got {len(evals)}")
-    batched = weights is not None
-    if batched:
-        data = data._replace(W=jnp.asarray(weights, data.X.dtype))
-    last = states.epoch + jnp.asarray(max_epochs, jnp.int32)
-    losses, metrics, done = [], [], 0
-    while True:
-        states, n_run, l_chunk, m_chunk = _run_chunk_many(
-            program, batched, hypers, states, data, evals, last
-        )
-        n_run = np.asarray(n_run)  # host sync, once per chunk
-        losses.append(np.asarray(l_chunk))
-        metrics.append(np.asarray(m_chunk))
-        done += program.chunk
-        result = ManyResult(
-            states,
-            np.concatenate(losses, axis=1),
-            np.concatenate(metrics, axis=1),
-            np.asarray(states.epoch),
-            np.asarray(states.diverged_at),
-        )
-        if callback is not None:
-            callback(done, result)
-        finished = np.asarray(states.done) | (result.diverged_at > 0)
-        if (n_run < program.chunk).all() or finished.all() or done >= max_epochs:
-            width = int(result.n_epochs.max(initial=0))
-            return result._replace(losses=result.losses[:, :width],
-                                   metrics=result.metrics[:, :width])  # fmt: skip
-
-
-# ----------------------------------------------------------------------------- fit (tutorial)
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """How long and how to train with :func:`fit`.
-
-    Attributes
-    ----------
-    epochs : int
-        Passes over the training set (the tutorial: 250).
-    batch_size : int or None
-        ``None`` for full-batch gradient descent (the tutorial's default), else the
-        mini-batch size; the last batch of an epoch may be smaller (it is masked).
-    eval_every : int
-        Record train/test metrics every ``eval_every`` epochs (and after the last one).
-    seed : int
-        Seed of ``jax.random.PRNGKey`` for initialisation and shuffling.
-    """
-
-    epochs: int = 250
-    batch_size: int | None = None
-    eval_every: int = 1
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "eval_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        bs = self.batch_size
-        if bs is not None and (isinstance(bs, bool) or not isinstance(bs, int) or bs <= 0):
-            raise ValueError(
-                f"batch_size must be a positive integer or None (full batch), got {bs!r}."
-            )
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise TypeError(f"seed must be an integer, got {self.seed!r}.")
-
-
-class History(NamedTuple):
-    """Metrics recorded during training, one row per evaluated epoch.
-
-    Attributes
-    ----------
-    epoch : ndarray of shape (n_evals,), int
-        1-based epoch after whose update the row was measured.
-    train_loss, test_loss : ndarray of shape (n_evals,), float32
-        Mean cross-entropy on the training / test set.
-    train_acc, test_acc : ndarray of shape (n_evals,), float32
-        Accuracy on the training / test set, in [0, 1].
-    """
-
-    epoch: np.ndarray
-    train_loss: np.ndarray
-    test_loss: np.ndarray
-    train_acc: np.ndarray
-    test_acc: np.ndarray
-
-
-class FitResult(NamedTuple):
-    """What :func:`fit` returns: the trained ``params`` pytree, the :class:`History`, and
-    the final optimizer state (to continue training)."""
-
-    params: Any
-    history: History
-    opt_state: Any
-
-
-def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
-    """Mean cross-entropy of ``log_softmax(logits)`` at the true labels; logits of shape
-    (n, n_classes), labels (n,) int. Returns a scalar."""
-    return jnp.mean(per_sample_loss("softmax", logits, labels))
-
-
-def accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:
-    """Mean of ``argmax(logits) == labels``; logits (n, n_classes), labels (n,)."""
-    return jnp.mean(jnp.argmax(logits, axis=1).astype(labels.dtype) == labels)
-
-
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def _init_params(init_fn: Callable, n_features: int, seed: int | jax.Array) -> Any:
-    """``init_fn(PRNGKey(seed), (-1, n_features))[1]`` as one compiled program."""
-    return init_fn(jax.random.PRNGKey(seed), (-1, n_features))[1]
-
-
-def fit(
-    network: Network,
-    optimizer: optax.GradientTransformation,
-    split: Split,
-    config: TrainConfig = TrainConfig(),
-    *,
-    params: Any = None,
-    chunk_epochs: int | None = None,
-    callback: Callable[[int, History], None] | None = None,
-) -> FitResult:
-    """Train ``network`` on ``split`` with ``optimizer`` for ``config.epochs`` epochs.
-
-    Parameters
-    ----------
-    network : Network
-        ``(init, apply)`` pair, e.g. from :func:`jaxmlp.nn.mlp`; ``apply(params, X)``
-        maps X of shape (n, n_features) to logits of shape (n, n_classes).
-    optimizer : optax.GradientTransformation
-        E.g. from :func:`jaxmlp.optim.make_optimizer`.
-    split : Split
-        Training and test data.
-    config : TrainConfig
-        Epochs, batch size, evaluation interval and seed.
-    params : pytree, optional
-        Start from these parameters instead of ``network.init(PRNGKey(seed), ...)``.
-    chunk_epochs : int, optional
-        Cut the run into calls of this many epochs (the same compiled program each
-        time). Default: one call.
-    callback : callable, optional
-        ``callback(epochs_done, history_so_far)`` after each chunk, e.g. for a progress bar.
-
-    Returns
-    -------
-    FitResult
-        ``(params, history, opt_state)``.
-
-    Raises
-    ------
-    DivergenceError
-        If a training loss became nan or inf; raised at the end of the chunk in which it
-        happened, so training stops there.
-    """
-    E = config.epochs
-    n_train = split.X_train.shape[0]
-    batch = config.batch_size
-    if batch is not None and batch >= n_train:
-        batch = None  # one batch holding every sample is full-batch training
-    program = Program(
-        apply=network.apply,
-        optimizer=constant_optimizer(optimizer),
-        loss="softmax",
-        batch=batch,
-        n_evals=2,
-        eval_every=config.eval_every,
-        l2=False,
-        chunk=E if chunk_epochs is None else max(1, min(int(chunk_epochs), E)),
-    )
-    if params is None:
-        params = _init_params(network.init, split.n_features, config.seed)
-    hyper = Hyper()
-    state = init_state(program, hyper, params, config.seed)
-    train_data = make_data(split.X_train, split.y_train)
-    evals = (train_data, make_data(split.X_test, split.y_test))
-
-    def on_chunk(done: int, result: RunResult) -> None:
-        callback(done, _history(result.metrics))
-
-    result = train(
-        program, hyper, state, train_data, evals, max_epochs=E,
-        callback=None if callback is None else on_chunk,
-    )  # fmt: skip
-    return FitResult(result.state.params, _history(result.metrics), result.state.opt_state)
-
-
-def _history(metrics: np.ndarray) -> History:
-    """History of the evaluated rows of metrics of shape (n_epochs, 2, 2)."""
-    epoch = np.arange(1, len(metrics) + 1)
-    keep = ~np.isnan(metrics[:, 0, 1])  # accuracy is nan exactly where not evaluated
-    m = metrics[keep]
-    return History(epoch[keep], m[:, 0, 0], m[:, 1, 0], m[:, 0, 1], m[:, 1, 1])

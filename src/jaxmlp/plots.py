@@ -1,4 +1,4 @@
-"""Matplotlib figures of SPEC §2, drawn from arrays and a :class:`~jaxmlp.engine.History`.
+"""Matplotlib figures of SPEC §2, drawn from arrays and a :class:`~jaxmlp.training.History`.
 
 Each ``plot_*`` function returns a new ``matplotlib.figure.Figure`` and touches no file;
 :func:`png_bytes` renders one. Figures are made without pyplot, so nothing needs a display,
@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from jaxmlp.data import Split
-from jaxmlp.engine import History
+from jaxmlp.training import History
 
 __all__ = [
     "FIGSIZE",

@@ -1,0 +1,197 @@
+"""The tutorial-level training API: :func:`fit` a network on a :class:`~jaxmlp.data.Split`
+for a fixed number of epochs, recording train/test loss and accuracy after every epoch.
+
+It is the engine's program (:mod:`jaxmlp.engine`) with two evaluation sets, no L2 term and
+a fixed optax optimizer; ``jaxmlp demo`` and the tutorial notebook use it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jaxmlp.data import Split
+from jaxmlp.engine import (
+    Hyper,
+    Program,
+    RunResult,
+    constant_optimizer,
+    init_state,
+    make_data,
+    train,
+)
+from jaxmlp.losses import per_sample_loss
+from jaxmlp.nn import Network
+
+__all__ = ["FitResult", "History", "TrainConfig", "accuracy", "cross_entropy", "fit"]
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """How long and how to train with :func:`fit`.
+
+    Attributes
+    ----------
+    epochs : int
+        Passes over the training set (the tutorial: 250).
+    batch_size : int or None
+        ``None`` for full-batch gradient descent (the tutorial's default), else the
+        mini-batch size; the last batch of an epoch may be smaller (it is masked).
+    eval_every : int
+        Record train/test metrics every ``eval_every`` epochs (and after the last one).
+    seed : int
+        Seed of ``jax.random.PRNGKey`` for initialisation and shuffling.
+    """
+
+    epochs: int = 250
+    batch_size: int | None = None
+    eval_every: int = 1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "eval_every"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        bs = self.batch_size
+        if bs is not None and (isinstance(bs, bool) or not isinstance(bs, int) or bs <= 0):
+            raise ValueError(
+                f"batch_size must be a positive integer or None (full batch), got {bs!r}."
+            )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise TypeError(f"seed must be an integer, got {self.seed!r}.")
+
+
+class History(NamedTuple):
+    """Metrics recorded during training, one row per evaluated epoch.
+
+    Attributes
+    ----------
+    epoch : ndarray of shape (n_evals,), int
+        1-based epoch after whose update the row was measured.
+    train_loss, test_loss : ndarray of shape (n_evals,), float32
+        Mean cross-entropy on the training / test set.
+    train_acc, test_acc : ndarray of shape (n_evals,), float32
+        Accuracy on the training / test set, in [0, 1].
+    """
+
+    epoch: np.ndarray
+    train_loss: np.ndarray
+    test_loss: np.ndarray
+    train_acc: np.ndarray
+    test_acc: np.ndarray
+
+
+class FitResult(NamedTuple):
+    """What :func:`fit` returns: the trained ``params`` pytree, the :class:`History`, and
+    the final optimizer state (to continue training)."""
+
+    params: Any
+    history: History
+    opt_state: Any
+
+
+def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
+    """Mean cross-entropy of ``log_softmax(logits)`` at the true labels; logits of shape
+    (n, n_classes), labels (n,) int. Returns a scalar."""
+    return jnp.mean(per_sample_loss("softmax", logits, labels))
+
+
+def accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:
+    """Mean of ``argmax(logits) == labels``; logits (n, n_classes), labels (n,)."""
+    return jnp.mean(jnp.argmax(logits, axis=1).astype(labels.dtype) == labels)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _init_params(init_fn: Callable, n_features: int, seed: int | jax.Array) -> Any:
+    """``init_fn(PRNGKey(seed), (-1, n_features))[1]`` as one compiled program."""
+    return init_fn(jax.random.PRNGKey(seed), (-1, n_features))[1]
+
+
+def fit(
+    network: Network,
+    optimizer: optax.GradientTransformation,
+    split: Split,
+    config: TrainConfig = TrainConfig(),
+    *,
+    params: Any = None,
+    chunk_epochs: int | None = None,
+    callback: Callable[[int, History], None] | None = None,
+) -> FitResult:
+    """Train ``network`` on ``split`` with ``optimizer`` for ``config.epochs`` epochs.
+
+    Parameters
+    ----------
+    network : Network
+        ``(init, apply)`` pair, e.g. from :func:`jaxmlp.nn.mlp`; ``apply(params, X)``
+        maps X of shape (n, n_features) to logits of shape (n, n_classes).
+    optimizer : optax.GradientTransformation
+        E.g. from :func:`jaxmlp.optim.make_optimizer`.
+    split : Split
+        Training and test data.
+    config : TrainConfig
+        Epochs, batch size, evaluation interval and seed.
+    params : pytree, optional
+        Start from these parameters instead of ``network.init(PRNGKey(seed), ...)``.
+    chunk_epochs : int, optional
+        Cut the run into calls of this many epochs (the same compiled program each
+        time). Default: one call.
+    callback : callable, optional
+        ``callback(epochs_done, history_so_far)`` after each chunk, e.g. for a progress bar.
+
+    Returns
+    -------
+    FitResult
+        ``(params, history, opt_state)``.
+
+    Raises
+    ------
+    DivergenceError
+        If a training loss became nan or inf; raised at the end of the chunk in which it
+        happened, so training stops there.
+    """
+    E = config.epochs
+    n_train = split.X_train.shape[0]
+    batch = config.batch_size
+    if batch is not None and batch >= n_train:
+        batch = None  # one batch holding every sample is full-batch training
+    program = Program(
+        apply=network.apply,
+        optimizer=constant_optimizer(optimizer),
+        loss="softmax",
+        batch=batch,
+        n_evals=2,
+        eval_every=config.eval_every,
+        l2=False,
+        chunk=E if chunk_epochs is None else max(1, min(int(chunk_epochs), E)),
+    )
+    if params is None:
+        params = _init_params(network.init, split.n_features, config.seed)
+    hyper = Hyper()
+    state = init_state(program, hyper, params, config.seed)
+    train_data = make_data(split.X_train, split.y_train)
+    evals = (train_data, make_data(split.X_test, split.y_test))
+
+    def on_chunk(done: int, result: RunResult) -> None:
+        callback(done, _history(result.metrics))
+
+    result = train(
+        program, hyper, state, train_data, evals, max_epochs=E,
+        callback=None if callback is None else on_chunk,
+    )  # fmt: skip
+    return FitResult(result.state.params, _history(result.metrics), result.state.opt_state)
+
+
+def _history(metrics: np.ndarray) -> History:
+    """History of the evaluated rows of metrics of shape (n_epochs, 2, 2)."""
+    epoch = np.arange(1, len(metrics) + 1)
+    keep = ~np.isnan(metrics[:, 0, 1])  # accuracy is nan exactly where not evaluated
+    m = metrics[keep]
+    return History(epoch[keep], m[:, 0, 0], m[:, 1, 0], m[:, 0, 1], m[:, 1, 1])
