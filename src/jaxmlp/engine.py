@@ -224,7 +224,8 @@ def make_data(X, Y, W=None, N: int | None = None, dtype=np.float32) -> Data:
         X = np.concatenate([X, np.zeros((pad, *X.shape[1:]), X.dtype)])
         Y = np.concatenate([Y, np.zeros((pad, *Y.shape[1:]), Y.dtype)])
         W = np.concatenate([W, np.zeros(pad, W.dtype)])
-    return Data(jnp.asarray(X), jnp.asarray(Y), jnp.asarray(W), jnp.asarray(n, jnp.int32))
+    # np.int32, not jnp.asarray(int): the latter runs (and compiles) a tiny device program
+    return Data(jnp.asarray(X), jnp.asarray(Y), jnp.asarray(W), jnp.asarray(np.int32(n)))
 
 
 def init_state(program: Program, hyper: Hyper, params: Any, seed: int, opt_state=None):
@@ -546,7 +547,8 @@ def train(
     """
     if len(evals) != program.n_evals:
         raise ValueError(f"program expects {program.n_evals} evaluation sets, got {len(evals)}")
-    last_epoch = state.epoch + jnp.asarray(max_epochs, jnp.int32)
+    # computed on the host: an eager device add would compile a tiny program per process
+    last_epoch = np.asarray(state.epoch, np.int32) + np.int32(max_epochs)
     losses, metrics, done = [], [], 0
     while True:
         state, n_run, l_chunk, m_chunk = _run_chunk(program, hyper, state, data, evals, last_epoch)

@@ -392,7 +392,8 @@ default='relu'
         with _precision(dtype):
             params = _params(self.coefs_, self.intercepts_, False, dtype, F)
             out = _forward(net.apply, kind, params, jnp.asarray(Xp))
-            return np.array(out[:n], dtype=np.float64)  # a writable copy
+            # slice on the host (a device slice would compile per n); a writable copy
+            return np.array(np.asarray(out)[:n], dtype=np.float64)
 
     def _hidden(self) -> tuple[int, ...]:
         h = self.hidden_layer_sizes
@@ -515,9 +516,8 @@ default='relu'
         params = _params(self._latest_coefs, self._latest_intercepts, dropout, dtype, F)
         previous = getattr(self, "_engine_state", None)
         if incremental and previous is not None:
-            state = jax.tree_util.tree_map(jnp.asarray, previous)._replace(
-                done=jnp.zeros((), bool), epoch=jnp.zeros((), jnp.int32)
-            )
+            # host arrays go straight into the compiled program (no eager device ops)
+            state = previous._replace(done=np.zeros((), bool), epoch=np.zeros((), np.int32))
         else:
             state = init_state(program, hyper, params, seed)
             if previous is not None and not first_pass:  # warm start: keep the counters

@@ -105,7 +105,7 @@ def train_many(
     batched = weights is not None
     if batched:
         data = data._replace(W=jnp.asarray(weights, data.X.dtype))
-    last = states.epoch + jnp.asarray(max_epochs, jnp.int32)
+    last = np.asarray(states.epoch, np.int32) + np.int32(max_epochs)
     losses, metrics, done = [], [], 0
     while True:
         states, n_run, l_chunk, m_chunk = _run_chunk_many(
