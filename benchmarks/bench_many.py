@@ -1,0 +1,163 @@
+"""Issue #4's benchmark (first version): P1, P3 and P4, measured side by side in one run.
+
+    .venv/bin/python benchmarks/bench_many.py [--models 1000] [--sklearn-models 20]
+
+- matmul: the machine's float32 matmul throughput (2048 x 2048, jit), the reference.
+- P1: the tutorial's training (250 full-batch epochs, per-epoch train/test metrics), one
+  model: the tutorial's own loop, jaxmlp's engine (steady state), scikit-learn.
+- P3: M tutorial models with different seeds, same 250 epochs and metrics: jaxmlp's
+  `train_many` (one vmapped program) vs scikit-learn one model after the other (timed on
+  `--sklearn-models` models and scaled to M; scikit-learn's per-model time is flat).
+- P4: 160,000 x 50 -> 256 -> 256 -> 5 classes, adam, batch 256, 5 epochs, float32:
+  achieved GFLOP/s (6 x MACs per sample per epoch) as a share of the matmul peak.
+
+Writes benchmarks/results/many.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier as SkMLP
+
+from jaxmlp import MLPClassifier, TrainConfig, fit, make_optimizer, mlp, solvers, tutorial_split
+from jaxmlp.engine import Hyper, Program, make_data
+from jaxmlp.many import init_states, train_many
+from jaxmlp.training import _init_params
+
+RESULTS = Path(__file__).parent / "results"
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_tutorial import tutorial_loop  # noqa: E402 -- the tutorial's loop, shared
+
+
+def best_of(fn, repeats: int = 3) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def matmul_peak() -> float:
+    a = jnp.ones((2048, 2048), jnp.float32)
+    f = jax.jit(lambda x: x @ x)
+    t = best_of(lambda: f(a).block_until_ready(), 5)
+    return 2 * 2048**3 / t / 1e9
+
+
+def sk_tutorial(split, seed: int) -> None:
+    clf = SkMLP(hidden_layer_sizes=(64,), solver="sgd", learning_rate_init=0.05, momentum=0.9,
+                nesterovs_momentum=False, batch_size=len(split.X_train), alpha=0.0,
+                max_iter=250, tol=0.0, n_iter_no_change=10**6, shuffle=False,
+                random_state=seed)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(split.X_train, split.y_train)
+    # the per-epoch metrics the other rows record
+    clf.score(split.X_train, split.y_train), clf.score(split.X_test, split.y_test)
+
+
+def p3_jaxmlp(split, m: int) -> float:
+    net = mlp((64,), "swish", 2)
+    program = Program(net.apply, solvers.sgd(False), batch=None, n_evals=2, l2=False, chunk=250)
+    data, test = make_data(split.X_train, split.y_train), make_data(split.X_test, split.y_test)
+    hyper = Hyper(**{f: jnp.full(m, getattr(Hyper(), f), jnp.float32) for f in Hyper._fields})
+    hyper = hyper._replace(learning_rate=jnp.full(m, 0.05, jnp.float32))
+    seeds = np.arange(m)
+    params = jax.vmap(lambda s: _init_params(net.init, 2, s))(jnp.asarray(seeds))
+    states = init_states(program, hyper, params, seeds)
+
+    def run():
+        train_many(program, hyper, states, data, (data, test), max_epochs=250)
+
+    return best_of(run, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=int, default=1000)
+    parser.add_argument("--sklearn-models", type=int, default=20)
+    parser.add_argument("--rows", type=int, default=160_000)
+    args = parser.parse_args()
+    peak = matmul_peak()
+    split = tutorial_split()
+    rows = []
+
+    net, opt = mlp((64,), "swish", 2), make_optimizer("momentum", 0.05, momentum=0.9)
+    step, _ = tutorial_loop(net, opt, split)
+    rows.append(
+        ("P1 tutorial loop (steady)", best_of(lambda: tutorial_loop(net, opt, split, step)))
+    )
+
+    def p1_fit():
+        jax.block_until_ready(fit(net, opt, split, TrainConfig(250)).params)
+
+    rows.append(("P1 jaxmlp fit (steady)", best_of(p1_fit, 10)))
+    rows.append(("P1 scikit-learn (250 epochs, no per-epoch metrics)",
+                 best_of(lambda: sk_tutorial(split, 0))))  # fmt: skip
+
+    m = args.models
+    rows.append((f"P3 jaxmlp train_many, {m} models", p3_jaxmlp(split, m)))
+    k = args.sklearn_models
+    t0 = time.perf_counter()
+    for seed in range(k):
+        sk_tutorial(split, seed)
+    rows.append((f"P3 scikit-learn, {m} models one by one (from {k})",
+                 (time.perf_counter() - t0) / k * m))  # fmt: skip
+
+    X, y = make_classification(n_samples=args.rows, n_features=50, n_informative=20,
+                               n_classes=5, random_state=0)  # fmt: skip
+    X = X.astype(np.float32)
+    p4 = dict(hidden_layer_sizes=(256, 256), batch_size=256, max_iter=5, tol=0.0, random_state=0)
+    flops = 6 * args.rows * 5 * (50 * 256 + 256 * 256 + 256 * 5)
+
+    def p4_fit(cls):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            cls(**p4).fit(X, y)
+
+    t_jx = best_of(lambda: p4_fit(MLPClassifier), 1)
+    t_sk = _once(lambda: p4_fit(SkMLP))
+    rows.append(("P4 jaxmlp MLPClassifier float32 (steady)", t_jx))
+    rows.append(("P4 scikit-learn (float32 input, computes in float32)", t_sk))
+
+    lines = [f"matmul peak (float32, 2048^2, jit): {peak:.0f} GFLOP/s", "",
+             "| what | time | note |", "|---|---:|---|"]  # fmt: skip
+    for name, t in rows:
+        note = ""
+        if name.startswith("P4"):
+            note = f"{flops / t / 1e9:.0f} GFLOP/s = {flops / t / 1e9 / peak:.0%} of peak"
+        if name.startswith("P3 jaxmlp"):
+            note = f"{t / m * 1e3:.2f} ms per model"
+        lines.append(f"| {name} | {t:.3f} s | {note} |")
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, jax {jax.__version__}"
+    text = f"Many-models benchmark ({machine})\n\n" + "\n".join(lines)
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "many.md").write_text(text + "\n")
+    summary = {"machine": machine, "matmul_gflops": peak, "seconds": dict(rows)}
+    (RESULTS / "many.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+
+def _once(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+if __name__ == "__main__":
+    main()
