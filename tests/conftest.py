@@ -17,6 +17,27 @@ jax.config.update("jax_numpy_dtype_promotion", "strict")
 
 
 @pytest.fixture(scope="session")
+def iris():
+    """Iris, standardised: X of shape (150, 4), y of shape (150,)."""
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def quiet_fit(est, X, y, **kw):
+    """``est.fit(X, y, **kw)`` without ConvergenceWarnings (short test fits)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y, **kw)
+
+
+@pytest.fixture(scope="session")
 def tutorial():
     """SPEC §1's split, the tutorial's network and optimizer."""
     from jaxmlp import make_optimizer, mlp, tutorial_split

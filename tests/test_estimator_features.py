@@ -1,7 +1,6 @@
 """What jaxmlp.MLPClassifier adds to scikit-learn's, its targets and inputs, and bad input."""
 
 import re
-import warnings
 
 import jax
 import numpy as np
@@ -9,26 +8,13 @@ import optax
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from sklearn.datasets import load_iris, make_classification, make_multilabel_classification
+from conftest import quiet_fit
+from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from jaxmlp import DivergenceError, MLPClassifier
 from jaxmlp.estimator import bucket, feature_bucket
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-def fit(est, X, y, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y, **kw)
-
 
 FAST = dict(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=150, random_state=0)
 
@@ -36,15 +22,15 @@ FAST = dict(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=150, ran
 @pytest.mark.parametrize("activation", ["swish", "gelu", jax.nn.softplus])
 def test_extra_activations_learn(iris, activation):
     X, y = iris
-    est = fit(MLPClassifier(activation=activation, **FAST), X, y)
+    est = quiet_fit(MLPClassifier(activation=activation, **FAST), X, y)
     assert est.score(X, y) > 0.9
 
 
 def test_callable_activation_is_used(iris):
     X, y = iris
-    a = fit(MLPClassifier(activation=jax.nn.relu, **FAST), X, y)
-    b = fit(MLPClassifier(activation="relu", **FAST), X, y)
-    c = fit(MLPClassifier(activation=jnp_abs, **FAST), X, y)
+    a = quiet_fit(MLPClassifier(activation=jax.nn.relu, **FAST), X, y)
+    b = quiet_fit(MLPClassifier(activation="relu", **FAST), X, y)
+    c = quiet_fit(MLPClassifier(activation=jnp_abs, **FAST), X, y)
     np.testing.assert_allclose(a.coefs_[0], b.coefs_[0], rtol=1e-6)
     assert not np.allclose(a.coefs_[0], c.coefs_[0])
 
@@ -55,12 +41,12 @@ def jnp_abs(x):
 
 def test_dropout_trains_and_predicts_deterministically(iris):
     X, y = iris
-    plain = fit(MLPClassifier(**FAST), X, y)
-    dropped = fit(MLPClassifier(dropout=0.3, **FAST), X, y)
+    plain = quiet_fit(MLPClassifier(**FAST), X, y)
+    dropped = quiet_fit(MLPClassifier(dropout=0.3, **FAST), X, y)
     assert not np.allclose(plain.coefs_[0], dropped.coefs_[0])  # dropout changed training
     np.testing.assert_array_equal(dropped.predict_proba(X), dropped.predict_proba(X))
     assert dropped.score(X, y) > 0.85
-    again = fit(MLPClassifier(dropout=0.3, **FAST), X, y)  # same seed, same masks
+    again = quiet_fit(MLPClassifier(dropout=0.3, **FAST), X, y)  # same seed, same masks
     np.testing.assert_array_equal(again.coefs_[0], dropped.coefs_[0])
 
 
@@ -70,11 +56,11 @@ def test_class_weight_balanced_equals_the_sample_weights_it_stands_for(iris):
     X, y = X[keep], y[keep]
     counts = np.bincount(y)
     sw = (len(y) / (3 * counts))[y]
-    a = fit(MLPClassifier(class_weight="balanced", **FAST), X, y)
-    b = fit(MLPClassifier(**FAST), X, y, sample_weight=sw)
+    a = quiet_fit(MLPClassifier(class_weight="balanced", **FAST), X, y)
+    b = quiet_fit(MLPClassifier(**FAST), X, y, sample_weight=sw)
     np.testing.assert_allclose(a.coefs_[0], b.coefs_[0], rtol=1e-6)
-    c = fit(MLPClassifier(class_weight={0: 1.0, 1: 5.0, 2: 1.0}, **FAST), X, y)
-    d = fit(MLPClassifier(**FAST), X, y, sample_weight=np.where(y == 1, 5.0, 1.0))
+    c = quiet_fit(MLPClassifier(class_weight={0: 1.0, 1: 5.0, 2: 1.0}, **FAST), X, y)
+    d = quiet_fit(MLPClassifier(**FAST), X, y, sample_weight=np.where(y == 1, 5.0, 1.0))
     np.testing.assert_allclose(c.coefs_[0], d.coefs_[0], rtol=1e-6)
 
 
@@ -82,15 +68,15 @@ def test_zero_weight_equals_dropping_the_row(iris):
     X, y = iris
     w = np.ones(len(y))
     w[::7] = 0
-    a = fit(MLPClassifier(**FAST), X, y, sample_weight=w)
-    b = fit(MLPClassifier(**FAST), X[w > 0], y[w > 0])
+    a = quiet_fit(MLPClassifier(**FAST), X, y, sample_weight=w)
+    b = quiet_fit(MLPClassifier(**FAST), X[w > 0], y[w > 0])
     # full batch (n < 200): the same objective; same initial draws
     np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=1e-6)
 
 
 def test_early_stopping_restores_best_and_records_validation_loss(iris):
     X, y = iris
-    est = fit(MLPClassifier(early_stopping=True, n_iter_no_change=5, max_iter=400,
+    est = quiet_fit(MLPClassifier(early_stopping=True, n_iter_no_change=5, max_iter=400,
                             hidden_layer_sizes=(16,), learning_rate_init=0.05,
                             random_state=0), X, y)  # fmt: skip
     n = est.n_iter_
@@ -138,7 +124,7 @@ def test_partial_fit_continues_the_optimizer_like_fit(iris):
     """Ten partial_fit calls on full data == fit with max_iter=10 (full batch, no stop)."""
     X, y = iris
     params = dict(hidden_layer_sizes=(8,), learning_rate_init=0.01, random_state=0, tol=0)
-    a = fit(MLPClassifier(max_iter=10, **params), X, y)
+    a = quiet_fit(MLPClassifier(max_iter=10, **params), X, y)
     b = MLPClassifier(**params)
     for _ in range(10):
         b.partial_fit(X, y, classes=[0, 1, 2])
@@ -148,9 +134,9 @@ def test_partial_fit_continues_the_optimizer_like_fit(iris):
 
 def test_warm_start_continues_from_the_previous_weights(iris):
     X, y = iris
-    est = fit(MLPClassifier(warm_start=True, **{**FAST, "max_iter": 20}), X, y)
+    est = quiet_fit(MLPClassifier(warm_start=True, **{**FAST, "max_iter": 20}), X, y)
     first = [c.copy() for c in est.coefs_]
-    fit(est, X, y)
+    quiet_fit(est, X, y)
     assert len(est.loss_curve_) == 40
     assert est.loss_curve_[20] < est.loss_curve_[0]  # did not restart
     assert not np.allclose(first[0], est.coefs_[0])
@@ -158,11 +144,11 @@ def test_warm_start_continues_from_the_previous_weights(iris):
 
 def test_any_optax_optimizer(iris):
     X, y = iris
-    ours = fit(MLPClassifier(optimizer=optax.adam(0.01), **FAST), X, y)
-    ref = fit(MLPClassifier(solver="adam", **FAST), X, y)
+    ours = quiet_fit(MLPClassifier(optimizer=optax.adam(0.01), **FAST), X, y)
+    ref = quiet_fit(MLPClassifier(solver="adam", **FAST), X, y)
     np.testing.assert_allclose(ours.coefs_[0], ref.coefs_[0], rtol=1e-4, atol=1e-6)
     clipped = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(0.01, weight_decay=1e-3))
-    assert fit(MLPClassifier(optimizer=clipped, **FAST), X, y).score(X, y) > 0.9
+    assert quiet_fit(MLPClassifier(optimizer=clipped, **FAST), X, y).score(X, y) > 0.9
 
 
 @pytest.mark.parametrize(
@@ -175,7 +161,7 @@ def test_any_optax_optimizer(iris):
 )
 def test_string_integer_and_object_labels(iris, labels):
     X, y = iris
-    est = fit(MLPClassifier(**FAST), X, labels[y])
+    est = quiet_fit(MLPClassifier(**FAST), X, labels[y])
     assert set(est.classes_) == set(labels)
     assert est.predict(X).dtype == est.classes_.dtype
     assert (est.predict(X) == labels[y]).mean() > 0.9
@@ -184,7 +170,7 @@ def test_string_integer_and_object_labels(iris, labels):
 def test_binary_uses_one_logistic_output(iris):
     X, y = iris
     yb = np.where(y == 0, "no", "yes")
-    est = fit(MLPClassifier(**FAST), X, yb)
+    est = quiet_fit(MLPClassifier(**FAST), X, yb)
     assert est.n_outputs_ == 1 and est.out_activation_ == "logistic"
     proba = est.predict_proba(X)
     assert proba.shape == (len(X), 2)
@@ -195,7 +181,7 @@ def test_binary_uses_one_logistic_output(iris):
 
 def test_multilabel_indicator_targets():
     X, Y = make_multilabel_classification(n_samples=200, n_classes=4, random_state=0)
-    est = fit(MLPClassifier(hidden_layer_sizes=(32,), max_iter=300, random_state=0), X, Y)
+    est = quiet_fit(MLPClassifier(hidden_layer_sizes=(32,), max_iter=300, random_state=0), X, Y)
     assert est.n_outputs_ == 4 and est.out_activation_ == "logistic"
     P = est.predict(X)
     assert P.shape == Y.shape and set(np.unique(P)) <= {0, 1}
@@ -206,19 +192,19 @@ def test_multilabel_indicator_targets():
 def test_pandas_and_sparse_inputs(iris):
     X, y = iris
     df = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
-    est = fit(MLPClassifier(**FAST), df, pd.Series(y))
+    est = quiet_fit(MLPClassifier(**FAST), df, pd.Series(y))
     assert list(est.feature_names_in_) == ["sl", "sw", "pl", "pw"]
-    dense = fit(MLPClassifier(**FAST), X, y)
+    dense = quiet_fit(MLPClassifier(**FAST), X, y)
     for container in (sp.csr_matrix, sp.csc_matrix, sp.csr_array):
-        sparse = fit(MLPClassifier(**FAST), container(X), y)
+        sparse = quiet_fit(MLPClassifier(**FAST), container(X), y)
         np.testing.assert_allclose(sparse.predict_proba(container(X)), dense.predict_proba(X))
 
 
 def test_float32_input_trains_in_float32(iris):
     X, y = iris
-    est = fit(MLPClassifier(**FAST), X.astype(np.float32), y)
+    est = quiet_fit(MLPClassifier(**FAST), X.astype(np.float32), y)
     assert est.coefs_[0].dtype == np.float32
-    assert fit(MLPClassifier(**FAST), X, y).coefs_[0].dtype == np.float64  # as scikit-learn
+    assert quiet_fit(MLPClassifier(**FAST), X, y).coefs_[0].dtype == np.float64  # as scikit-learn
 
 
 def test_buckets():
@@ -237,12 +223,12 @@ def test_padded_features_leave_the_model_unchanged(iris):
 
     X, y = iris
     X3 = X[:, :3]
-    ours = fit(MLPClassifier(**FAST), X3, y)
-    ref = fit(SkMLP(**FAST), X3, y)
+    ours = quiet_fit(MLPClassifier(**FAST), X3, y)
+    ref = quiet_fit(SkMLP(**FAST), X3, y)
     assert ours.coefs_[0].shape == ref.coefs_[0].shape == (3, 16)
     np.testing.assert_allclose(ours.loss_curve_, ref.loss_curve_, rtol=1e-5)
     for solver in ("adam", "sgd", "lbfgs"):
-        est = fit(MLPClassifier(**(FAST | {"solver": solver})), X3, y)
+        est = quiet_fit(MLPClassifier(**(FAST | {"solver": solver})), X3, y)
         W0 = est._engine_state.params[0][0]
         assert W0.shape == (8, 16) and not W0[3:].any()
 
@@ -250,7 +236,7 @@ def test_padded_features_leave_the_model_unchanged(iris):
 def test_large_data_mini_batches_match_sklearn_semantics():
     X, y = make_classification(n_samples=1000, n_features=20, n_classes=3, n_informative=6,
                                random_state=0)  # fmt: skip
-    est = fit(MLPClassifier(hidden_layer_sizes=(32,), max_iter=5, random_state=0), X, y)
+    est = quiet_fit(MLPClassifier(hidden_layer_sizes=(32,), max_iter=5, random_state=0), X, y)
     assert est.t_ == 5000 and est.n_iter_ == 5 and len(est.loss_curve_) == 5
     assert est.loss_curve_[-1] < est.loss_curve_[0]
 
@@ -292,7 +278,7 @@ def test_bad_sample_weights(iris):
 
 def test_wrong_feature_count_at_predict(iris):
     X, y = iris
-    est = fit(MLPClassifier(**FAST), X, y)
+    est = quiet_fit(MLPClassifier(**FAST), X, y)
     with pytest.raises(ValueError, match="X has 3 features, but MLPClassifier is expecting 4"):
         est.predict(X[:, :3])
 

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import quiet_fit
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine, make_circles
 from sklearn.exceptions import ConvergenceWarning
@@ -27,18 +28,6 @@ def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
-
-def quiet_fit(est, X, y, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y, **kw)
 
 
 def test_same_start_and_same_loss_curve_as_sklearn(iris):
