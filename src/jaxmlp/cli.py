@@ -120,9 +120,8 @@ def _check_out(value: Path) -> Path:
         raise typer.BadParameter(str(e)) from None
 
 
-def _check_hidden(value: str) -> str:
-    _parse_hidden(value)
-    return value
+def _check_hidden(value: str) -> tuple[int, ...]:
+    return _parse_hidden(value)  # the parsed widths become the option's value
 
 
 # ----------------------------------------------------------------------------- commands
@@ -217,7 +216,7 @@ def demo(
     from jaxmlp.files import ensure_writable_dir
 
     t_start = time.perf_counter()
-    hidden_sizes = _parse_hidden(hidden)
+    hidden_sizes = tuple(hidden)  # already parsed by _check_hidden
     if not beta > 0:
         raise typer.BadParameter(f"must be > 0, got {beta}.", param_hint="'--beta'")
     if eval_every is None:

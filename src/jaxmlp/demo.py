@@ -18,7 +18,7 @@ import jax
 import numpy as np
 
 from jaxmlp.data import Split, make_dataset
-from jaxmlp.nn import ACTIVATIONS, Network, mlp
+from jaxmlp.nn import Network, activation_layer, mlp
 from jaxmlp.optim import make_optimizer
 from jaxmlp.training import FitResult, History, TrainConfig, fit
 
@@ -159,8 +159,7 @@ def run_demo(
     jaxmlp.engine.DivergenceError
         If training diverges.
     """
-    if config.activation not in ACTIVATIONS:
-        mlp((1,), config.activation)  # raises the error that lists the valid names
+    activation_layer(config.activation)  # an unknown name raises, listing the valid ones
     split = make_dataset(
         config.dataset,
         n_samples=config.n_samples,

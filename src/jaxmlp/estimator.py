@@ -387,7 +387,7 @@ default='relu'
         F = feature_bucket(X.shape[1])  # pad, so that predictions share a few programs
         Xp = np.zeros((bucket(n), F), dtype)
         Xp[:n, : X.shape[1]] = X
-        net = _network(self._hidden(), self._activation(), self.n_outputs_, False)
+        net = _network(self._hidden(), self.activation, self.n_outputs_, False)
         kind = "softmax" if self.out_activation_ == "softmax" else "logistic"
         with _precision(dtype):
             params = _params(self.coefs_, self.intercepts_, False, dtype, F)
@@ -401,9 +401,6 @@ default='relu'
         if any(int(v) <= 0 for v in h):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {h}.")
         return tuple(int(v) for v in h)
-
-    def _activation(self):
-        return self.activation  # nn.mlp knows every name in _ACTIVATIONS
 
     def _validate_input(self, X, y, incremental: bool, reset: bool):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
@@ -490,11 +487,10 @@ default='relu'
 
         seed = int(self._random_state.randint(np.iinfo(np.int32).max))
         dropout = self.dropout > 0
-        net = _network(hidden, self._activation(), n_outputs, dropout)
+        net = _network(hidden, self.activation, n_outputs, dropout)
         program = self._program(net, kind, X.shape[0], use_validation, stochastic, dropout)
         with _precision(dtype):
-            self._train(X, targets, w, X_val, t_val if use_validation else None,
-                        w_val if use_validation else None, dtype, program, dropout, seed,
+            self._train(X, targets, w, X_val, t_val, w_val, dtype, program, dropout, seed,
                         first_pass, incremental, stochastic, use_validation)  # fmt: skip
         return self
 
