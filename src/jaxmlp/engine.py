@@ -25,6 +25,7 @@ per epoch. The same seed gives bitwise-identical results in every process.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import math
@@ -42,6 +43,7 @@ from jaxmlp.losses import correct, l2_penalty, per_sample_loss
 __all__ = [
     "Data",
     "DivergenceError",
+    "HostData",
     "Hyper",
     "Program",
     "RunResult",
@@ -50,6 +52,7 @@ __all__ = [
     "init_state",
     "make_data",
     "objective_value",
+    "precision",
     "train",
 ]
 
@@ -199,6 +202,37 @@ def constant_optimizer(optimizer: optax.GradientTransformation) -> Callable:
     return factory
 
 
+class HostData(NamedTuple):
+    """:class:`Data` on the host (numpy arrays), before it goes to the device."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    W: np.ndarray
+    n: np.int32
+
+    @classmethod
+    def padded(cls, X, Y, W=None, N: int | None = None, dtype=np.float32) -> HostData:
+        """Pad ``n`` rows to ``N`` (default ``n``) rows with zero weight; see
+        :func:`make_data`."""
+        X = np.asarray(X, dtype)
+        n = X.shape[0]
+        N = n if N is None else N
+        Y = np.asarray(Y)
+        Y = Y.astype(np.int32) if Y.ndim == 1 else Y.astype(dtype)
+        W = np.ones(n, dtype) if W is None else np.asarray(W, dtype)
+        pad = N - n
+        if pad:
+            X = np.concatenate([X, np.zeros((pad, *X.shape[1:]), X.dtype)])
+            Y = np.concatenate([Y, np.zeros((pad, *Y.shape[1:]), Y.dtype)])
+            W = np.concatenate([W, np.zeros(pad, W.dtype)])
+        # np.int32, not a Python int: jnp.asarray(int) runs (and compiles) a tiny program
+        return cls(X, Y, W, np.int32(n))
+
+    def device(self) -> Data:
+        """The same rows as device arrays."""
+        return Data(*(jnp.asarray(a) for a in self))
+
+
 def make_data(X, Y, W=None, N: int | None = None, dtype=np.float32) -> Data:
     """Pad ``n`` rows to ``N`` (default ``n``) rows with zero weight.
 
@@ -213,19 +247,7 @@ def make_data(X, Y, W=None, N: int | None = None, dtype=np.float32) -> Data:
     dtype : numpy dtype
         Floating dtype of training (float64 needs ``jax.enable_x64``).
     """
-    X = np.asarray(X, dtype)
-    n = X.shape[0]
-    N = n if N is None else N
-    Y = np.asarray(Y)
-    Y = Y.astype(np.int32) if Y.ndim == 1 else Y.astype(dtype)
-    W = np.ones(n, dtype) if W is None else np.asarray(W, dtype)
-    pad = N - n
-    if pad:
-        X = np.concatenate([X, np.zeros((pad, *X.shape[1:]), X.dtype)])
-        Y = np.concatenate([Y, np.zeros((pad, *Y.shape[1:]), Y.dtype)])
-        W = np.concatenate([W, np.zeros(pad, W.dtype)])
-    # np.int32, not jnp.asarray(int): the latter runs (and compiles) a tiny device program
-    return Data(jnp.asarray(X), jnp.asarray(Y), jnp.asarray(W), jnp.asarray(np.int32(n)))
+    return HostData.padded(X, Y, W, N, dtype).device()
 
 
 def init_state(program: Program, hyper: Hyper, params: Any, seed: int, opt_state=None):
@@ -287,6 +309,12 @@ def _metrics(program: Program, params, data: Data, sw: jax.Array) -> jax.Array:
     loss = jnp.sum(data.W * per_sample_loss(program.loss, logits, data.Y)) / sw
     acc = jnp.sum(data.W * correct(program.loss, logits, data.Y)) / sw
     return jnp.stack([loss, acc])
+
+
+def precision(dtype):
+    """Train and predict in the input's precision, as scikit-learn does: float64 runs
+    with ``jax.enable_x64`` (for this call only), float32 in float32."""
+    return jax.enable_x64(True) if np.dtype(dtype) == np.float64 else contextlib.nullcontext()
 
 
 def _optax_promotion():

@@ -20,7 +20,6 @@ How a fit maps onto the engine (:mod:`jaxmlp.engine`):
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import typing
@@ -59,10 +58,11 @@ from jaxmlp.engine import (
     Program,
     constant_optimizer,
     init_state,
-    make_data,
     objective_value,
+    precision,
     train,
 )
+from jaxmlp.jobs import HostData, Job
 from jaxmlp.nn import mlp
 
 __all__ = ["MLPClassifier", "bucket", "feature_bucket"]
@@ -100,12 +100,6 @@ def feature_bucket(n_features: int) -> int:
 def _network(hidden: tuple[int, ...], activation, n_outputs: int, dropout: bool):
     # scikit-learn's 'logistic' is the sigmoid; our nn module knows both names.
     return mlp(hidden, activation, n_outputs=n_outputs, dropout=dropout)
-
-
-def _precision(dtype):
-    """Train and predict in the input's precision, as scikit-learn does: float64 input runs
-    with ``jax.enable_x64`` (for this call only), float32 input in float32."""
-    return jax.enable_x64(True) if np.dtype(dtype) == np.float64 else contextlib.nullcontext()
 
 
 def _params(coefs, intercepts, dropout: bool, dtype, n_in: int) -> list:
@@ -389,7 +383,7 @@ default='relu'
         Xp[:n, : X.shape[1]] = X
         net = _network(self._hidden(), self.activation, self.n_outputs_, False)
         kind = "softmax" if self.out_activation_ == "softmax" else "logistic"
-        with _precision(dtype):
+        with precision(dtype):
             params = _params(self.coefs_, self.intercepts_, False, dtype, F)
             out = _forward(net.apply, kind, params, jnp.asarray(Xp))
             # slice on the host (a device slice would compile per n); a writable copy
@@ -451,7 +445,8 @@ default='relu'
             w = w * np.array([lookup[v] for v in y], np.float64)
         return w
 
-    def _fit(self, X, y, sample_weight, incremental: bool):
+    def _prepare(self, X, y, sample_weight, incremental: bool) -> Job:
+        """Validate the input and set up one fit (up to the compiled run) as a :class:`Job`."""
         hidden = self._hidden()
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y_raw, Y = self._validate_input(X, y, incremental, reset=first_pass)
@@ -489,13 +484,21 @@ default='relu'
         dropout = self.dropout > 0
         net = _network(hidden, self.activation, n_outputs, dropout)
         program = self._program(net, kind, X.shape[0], use_validation, stochastic, dropout)
-        with _precision(dtype):
-            self._train(X, targets, w, X_val, t_val, w_val, dtype, program, dropout, seed,
-                        first_pass, incremental, stochastic, use_validation)  # fmt: skip
+        with precision(dtype):
+            return self._job(X, targets, w, X_val, t_val, w_val, dtype, program, dropout, seed,
+                             first_pass, incremental, stochastic, use_validation)  # fmt: skip
+
+    def _fit(self, X, y, sample_weight, incremental: bool):
+        job = self._prepare(X, y, sample_weight, incremental)
+        with precision(job.dtype):
+            data, evals = job.device_data()
+            result = train(job.program, job.hyper, job.state, data, evals,
+                           max_epochs=job.max_epochs, divergence_hint=job.hint)  # fmt: skip
+            job.finish(result)
         return self
 
-    def _train(self, X, targets, w, X_val, t_val, w_val, dtype, program, dropout, seed,
-               first_pass, incremental, stochastic, use_validation) -> None:  # fmt: skip
+    def _job(self, X, targets, w, X_val, t_val, w_val, dtype, program, dropout, seed,
+             first_pass, incremental, stochastic, use_validation) -> Job:  # fmt: skip
         hyper = self._hyper()
         if getattr(self, "_n_inputs", None) is None:  # fixed at the first fit of a model
             # pad columns only where compilation dominates (small data); on large data the
@@ -503,11 +506,11 @@ default='relu'
             F = feature_bucket(X.shape[1]) if X.shape[0] <= 4096 else X.shape[1]
             self._n_inputs = F
         F = self._n_inputs
-        data = make_data(_pad_columns(X, F), targets, w, N=bucket(X.shape[0]), dtype=dtype)
+        data = HostData.padded(_pad_columns(X, F), targets, w, bucket(X.shape[0]), dtype)
         evals = ()
         if use_validation:
             X_val = _pad_columns(X_val, F)
-            evals = (make_data(X_val, t_val, w_val, N=bucket(X_val.shape[0]), dtype=dtype),)
+            evals = (HostData.padded(X_val, t_val, w_val, bucket(X_val.shape[0]), dtype),)
 
         params = _params(self._latest_coefs, self._latest_intercepts, dropout, dtype, F)
         previous = getattr(self, "_engine_state", None)
@@ -522,11 +525,15 @@ default='relu'
                     best_score=jnp.asarray(previous.best_score),
                     no_improve=jnp.asarray(previous.no_improve),
                 )  # fmt: skip
-        max_epochs = 1 if incremental else self.max_iter
-        hint = f" (learning_rate_init is {self.learning_rate_init}.)"
-        result = train(program, hyper, state, data, evals, max_epochs=max_epochs,
-                       divergence_hint=hint)  # fmt: skip
-        self._store(result, program, hyper, data, dropout, incremental, stochastic, use_validation)
+
+        def finish(result) -> None:
+            self._store(result, program, hyper, data, incremental, stochastic, use_validation)
+
+        return Job(
+            program=program, hyper=hyper, state=state, data=data, evals=evals,
+            max_epochs=1 if incremental else int(self.max_iter), dtype=np.dtype(dtype),
+            hint=f" (learning_rate_init is {self.learning_rate_init}.)", finish=finish,
+        )  # fmt: skip
 
     def _split(self, X, targets, w, y_raw):
         stratify = y_raw if self._label_binarizer.y_type_ in ("binary", "multiclass") else None
@@ -620,7 +627,7 @@ default='relu'
             max_fun=float(self.max_fun),
         )
 
-    def _store(self, result, program, hyper, data, dropout, incremental, stochastic, use_val):
+    def _store(self, result, program, hyper, data, incremental, stochastic, use_val):
         state = result.state
         n_run = len(result.losses)
         self._engine_state = jax.tree_util.tree_map(np.asarray, state)
@@ -635,7 +642,7 @@ default='relu'
         self.n_iter_ = n_run
         self.stop_training_ = bool(state.done)
         if not stochastic:
-            self.loss_ = float(objective_value(program, hyper, state.params, data))
+            self.loss_ = float(objective_value(program, hyper, state.params, data.device()))
             if not state.done and n_run == self.max_iter:
                 warnings.warn(
                     f"lbfgs failed to converge after {n_run} iteration(s) (status=1):\n"

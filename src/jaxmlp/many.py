@@ -1,8 +1,10 @@
 """Many models in one compiled program: :func:`train_many` vmaps the engine's program.
 
 Each model has its own hyperparameters (traced :class:`~jaxmlp.engine.Hyper` values),
-state (initial parameters, optimizer state, shuffling key) and optionally its own row
-weights (a CV-fold mask, bootstrap counts); the rows themselves are shared.
+state (initial parameters, optimizer state, shuffling key), epoch budget and optionally
+its own rows: any leaf of :class:`~jaxmlp.engine.Data` may be a :class:`Stacked` set of
+alternatives with one index per model (CV folds, bootstrap weights, early-stopping splits),
+the other leaves are shared.
 """
 
 from __future__ import annotations
@@ -17,15 +19,45 @@ import numpy as np
 
 from jaxmlp.engine import Data, Hyper, Program, State, _chunk, _init_state
 
-__all__ = ["ManyResult", "init_states", "train_many"]
+__all__ = ["ManyResult", "Stacked", "init_states", "train_many"]
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def _run_chunk_many(program: Program, weights_batched: bool, hyper, state, data, evals, last):
+class Stacked(NamedTuple):
+    """A :class:`~jaxmlp.engine.Data` leaf that differs between models.
+
+    Attributes
+    ----------
+    values : array of shape (U, ...)
+        The U distinct versions of the leaf (e.g. one weight vector per CV fold).
+    index : array of shape (M,), int32
+        Which version each of the M models trains on.
+    """
+
+    values: Any
+    index: Any
+
+
+def _per_model(data: Data) -> tuple[Data, Data]:
+    """Data with a model axis on its :class:`Stacked` leaves, and the matching vmap axes."""
+    leaves, axes = [], []
+    for leaf in data:
+        if isinstance(leaf, Stacked):
+            leaves.append(jnp.take(leaf.values, leaf.index, axis=0))
+            axes.append(0)
+        else:
+            leaves.append(leaf)
+            axes.append(None)
+    return Data(*leaves), Data(*axes)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _run_chunk_many(program: Program, hyper, state, data, evals, last):
     """``_chunk`` vmapped over models: hyper, state and ``last`` have a leading model axis;
-    the rows are shared, and so are the sample weights unless ``weights_batched``."""
-    data_axes = Data(None, None, 0 if weights_batched else None, None)
-    eval_axes = tuple(Data(None, None, None, None) for _ in evals)
+    :class:`Stacked` data leaves are picked per model, the others are shared."""
+    data, data_axes = _per_model(data)
+    picked = [_per_model(e) for e in evals]
+    evals = tuple(e for e, _ in picked)
+    eval_axes = tuple(a for _, a in picked)
     run = functools.partial(_chunk, program)
     return jax.vmap(run, in_axes=(0, 0, data_axes, eval_axes, 0))(hyper, state, data, evals, last)
 
@@ -51,7 +83,8 @@ class ManyResult(NamedTuple):
     metrics : ndarray of shape (M, n_epochs, n_evals, 2)
         Per-epoch (loss, accuracy) on each evaluation set; nan where not evaluated.
     n_epochs : ndarray of shape (M,), int
-        Epochs each model ran.
+        Epochs each model ran (loop iterations: a converged L-BFGS iteration counts, as
+        in :func:`~jaxmlp.engine.train`).
     diverged_at : ndarray of shape (M,), int
         First epoch with a non-finite loss per model, 0 if none (a diverged model stops;
         the others go on).
@@ -71,16 +104,16 @@ def train_many(
     data: Data,
     evals: tuple[Data, ...] = (),
     *,
-    max_epochs: int,
+    max_epochs: int | np.ndarray,
     weights: Any = None,
     callback: Callable[[int, ManyResult], None] | None = None,
 ) -> ManyResult:
     """Train M models in one compiled program (``jax.vmap`` of :func:`train`'s program).
 
     Every model gets its own hyperparameters, state (initial parameters, optimizer state,
-    shuffling key) and, with ``weights``, its own sample weights -- a fold mask or a
-    bootstrap count per row. Each model's result equals training it alone with
-    :func:`train` (to float tolerance).
+    shuffling key), epoch budget and, through :class:`Stacked` data leaves, its own rows or
+    sample weights. Each model's result equals training it alone with :func:`train` (to
+    float tolerance).
 
     Parameters
     ----------
@@ -89,29 +122,34 @@ def train_many(
     hypers : Hyper
         Leaves of shape (M,).
     states : State
-        From :func:`init_states`.
+        From :func:`init_states` (or stacked :func:`init_state` results).
     data : Data
-        Shared training rows.
+        Training rows; leaves shared or :class:`Stacked`.
     evals : tuple of Data
-        Shared evaluation sets.
-    max_epochs : int
+        Evaluation sets, likewise.
+    max_epochs : int or array of shape (M,)
+        Epochs each model may run at most in this call.
     weights : array of shape (M, N), optional
-        Per-model sample weights replacing ``data.W`` (0 drops a row for that model).
+        Per-model sample weights replacing ``data.W`` (0 drops a row for that model);
+        shorthand for ``data.W = Stacked(weights, arange(M))``.
     callback : callable, optional
         ``callback(epochs_done, result_so_far)`` after each chunk.
     """
     if len(evals) != program.n_evals:
         raise ValueError(f"program expects {program.n_evals} evaluation sets, got {len(evals)}")
-    batched = weights is not None
-    if batched:
-        data = data._replace(W=jnp.asarray(weights, data.X.dtype))
-    last = np.asarray(states.epoch, np.int32) + np.int32(max_epochs)
+    if weights is not None:
+        weights = jnp.asarray(weights, data.X.dtype)
+        data = data._replace(W=Stacked(weights, np.arange(weights.shape[0], dtype=np.int32)))
+    start = np.asarray(states.epoch, np.int32)
+    budget = np.broadcast_to(np.asarray(max_epochs, np.int32), start.shape)
+    last = start + budget
     losses, metrics, done = [], [], 0
+    ran = np.zeros(start.shape, np.int64)
     while True:
-        states, n_run, l_chunk, m_chunk = _run_chunk_many(
-            program, batched, hypers, states, data, evals, last
-        )
+        states, n_run, l_chunk, m_chunk = _run_chunk_many(program, hypers, states, data,
+                                                          evals, last)  # fmt: skip
         n_run = np.asarray(n_run)  # host sync, once per chunk
+        ran += n_run
         losses.append(np.asarray(l_chunk))
         metrics.append(np.asarray(m_chunk))
         done += program.chunk
@@ -119,13 +157,13 @@ def train_many(
             states,
             np.concatenate(losses, axis=1),
             np.concatenate(metrics, axis=1),
-            np.asarray(states.epoch),
+            ran.copy(),
             np.asarray(states.diverged_at),
         )
         if callback is not None:
             callback(done, result)
-        finished = np.asarray(states.done) | (result.diverged_at > 0)
-        if (n_run < program.chunk).all() or finished.all() or done >= max_epochs:
-            width = int(result.n_epochs.max(initial=0))
+        finished = np.asarray(states.done) | (result.diverged_at > 0) | (ran >= budget)
+        if (n_run < program.chunk).all() or finished.all():
+            width = int(ran.max(initial=0))
             return result._replace(losses=result.losses[:, :width],
                                    metrics=result.metrics[:, :width])  # fmt: skip
