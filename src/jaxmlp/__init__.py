@@ -7,7 +7,10 @@ The pieces, in the order data flows through them:
 - :mod:`jaxmlp.optim` -- optimizer names to optax (:func:`make_optimizer`).
 - :mod:`jaxmlp.engine` -- training as one compiled program; :mod:`jaxmlp.many` vmaps it
   over models; :mod:`jaxmlp.training` is the tutorial-level :func:`fit`.
-- :mod:`jaxmlp.estimator` -- the scikit-learn estimator :class:`MLPClassifier`.
+- :mod:`jaxmlp.estimator` -- the scikit-learn estimator :class:`MLPClassifier`;
+  :mod:`jaxmlp.jobs` trains many prepared fits side by side, which
+  :mod:`jaxmlp.ensemble` (:class:`MLPEnsembleClassifier`), :mod:`jaxmlp.search`
+  (:class:`MLPSearchCV`) and :mod:`jaxmlp.training_many` (:func:`fit_many`) build on.
 - :mod:`jaxmlp.plots`, :mod:`jaxmlp.report` -- figures and the HTML report.
 
 Names are imported on first use, so ``import jaxmlp`` (and ``jaxmlp --help``) stays fast.
@@ -28,9 +31,12 @@ _EXPORTS = {
     "jaxmlp.data": ("DATASETS", "Split", "make_dataset", "tutorial_split"),
     "jaxmlp.engine": ("DivergenceError",),
     "jaxmlp.training": ("FitResult", "History", "TrainConfig", "fit"),
+    "jaxmlp.training_many": ("ManyFitResult", "fit_many"),
     "jaxmlp.nn": ("ACTIVATIONS", "Network", "mlp", "swish"),
     "jaxmlp.optim": ("OPTIMIZERS", "SCHEDULES", "make_optimizer"),
     "jaxmlp.estimator": ("MLPClassifier",),
+    "jaxmlp.ensemble": ("MLPEnsembleClassifier", "Uncertainty"),
+    "jaxmlp.search": ("MLPSearchCV",),
     "jaxmlp.cache": ("enable_compilation_cache",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -38,9 +44,10 @@ __all__ = [  # noqa: RUF022 -- grouped by module, as _EXPORTS
     "__version__",
     "DATASETS", "Split", "make_dataset", "tutorial_split",
     "DivergenceError", "FitResult", "History", "TrainConfig", "fit",
+    "ManyFitResult", "fit_many",
     "ACTIVATIONS", "Network", "mlp", "swish",
     "OPTIMIZERS", "SCHEDULES", "make_optimizer",
-    "MLPClassifier",
+    "MLPClassifier", "MLPEnsembleClassifier", "Uncertainty", "MLPSearchCV",
     "enable_compilation_cache",
 ]  # fmt: skip
 assert sorted(__all__[1:]) == sorted(_WHERE)
@@ -49,10 +56,13 @@ if TYPE_CHECKING:
     from jaxmlp.cache import enable_compilation_cache
     from jaxmlp.data import DATASETS, Split, make_dataset, tutorial_split
     from jaxmlp.engine import DivergenceError
+    from jaxmlp.ensemble import MLPEnsembleClassifier, Uncertainty
     from jaxmlp.estimator import MLPClassifier
     from jaxmlp.nn import ACTIVATIONS, Network, mlp, swish
     from jaxmlp.optim import OPTIMIZERS, SCHEDULES, make_optimizer
+    from jaxmlp.search import MLPSearchCV
     from jaxmlp.training import FitResult, History, TrainConfig, fit
+    from jaxmlp.training_many import ManyFitResult, fit_many
 
 
 def __getattr__(name: str):

@@ -118,6 +118,8 @@ class Program:
         it stops when the largest gradient entry is <= ``tol`` or after ``max_fun`` calls.
     chunk : int
         Epochs per call of the compiled program (length of the metric buffers).
+    swish_beta : bool
+        Pass ``hyper.swish_beta`` to ``apply`` (the swish slope as a traced value).
     """
 
     apply: Callable
@@ -134,6 +136,7 @@ class Program:
     dropout: bool = False
     linesearch: bool = False
     chunk: int = 256
+    swish_beta: bool = False
 
     def __post_init__(self) -> None:
         if self.stopping == "validation" and (self.n_evals < 1 or self.eval_every != 1):
@@ -156,6 +159,7 @@ class Hyper(NamedTuple):
     n_iter_no_change: float = 10.0
     dropout: float = 0.0
     max_fun: float = math.inf
+    swish_beta: float = 1.0
 
 
 class Data(NamedTuple):
@@ -283,12 +287,17 @@ def _init_state(optimizer, keep_best: bool, hyper: Hyper, params, seed, opt_stat
 # ----------------------------------------------------------------------------- one epoch
 
 
+def _apply(program: Program, hyper: Hyper, params, X, rng=None):
+    """The network's logits; ``rng`` (dropout) only while training."""
+    kwargs = {"swish_beta": hyper.swish_beta} if program.swish_beta else {}
+    if program.dropout and rng is not None:
+        kwargs.update(rng=rng, dropout_rate=hyper.dropout)
+    return program.apply(params, X, **kwargs)
+
+
 def _objective(program: Program, hyper: Hyper, params, X, Y, w, rng):
     """Weighted mean loss of a batch plus scikit-learn's L2 term."""
-    if program.dropout:
-        logits = program.apply(params, X, rng=rng, dropout_rate=hyper.dropout)
-    else:
-        logits = program.apply(params, X)
+    logits = _apply(program, hyper, params, X, rng)
     sw = jnp.sum(w)
     sw = jnp.where(sw > 0, sw, 1.0)
     total = jnp.sum(w * per_sample_loss(program.loss, logits, Y))
@@ -303,9 +312,9 @@ def objective_value(program: Program, hyper: Hyper, params, data: Data) -> jax.A
     return _objective(program, hyper, params, data.X, data.Y, data.W, None)
 
 
-def _metrics(program: Program, params, data: Data, sw: jax.Array) -> jax.Array:
+def _metrics(program: Program, hyper: Hyper, params, data: Data, sw: jax.Array) -> jax.Array:
     """(weighted loss, weighted accuracy) on ``data`` whose weights sum to ``sw``; (2,)."""
-    logits = program.apply(params, data.X)
+    logits = _apply(program, hyper, params, data.X)
     loss = jnp.sum(data.W * per_sample_loss(program.loss, logits, data.Y)) / sw
     acc = jnp.sum(data.W * correct(program.loss, logits, data.Y)) / sw
     return jnp.stack([loss, acc])
@@ -436,9 +445,8 @@ def _chunk(
     weight_sums = [jnp.maximum(jnp.sum(e.W), 1e-30) for e in evals]  # loop-invariant
 
     def evaluate(params):
-        return jnp.stack(
-            [_metrics(program, params, e, s) for e, s in zip(evals, weight_sums, strict=True)]
-        )
+        pairs = zip(evals, weight_sums, strict=True)
+        return jnp.stack([_metrics(program, hyper, params, e, s) for e, s in pairs])
 
     def no_eval(params):
         return jnp.full((program.n_evals, 2), nan)

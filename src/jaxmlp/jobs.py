@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,7 +31,14 @@ from jaxmlp.engine import (
 )
 from jaxmlp.many import Stacked, train_many
 
-__all__ = ["Job", "MemoryBudgetError", "estimate_bytes", "memory_budget", "run_jobs"]
+__all__ = [
+    "Job",
+    "MemoryBudgetError",
+    "estimate_bytes",
+    "fit_estimators",
+    "memory_budget",
+    "run_jobs",
+]
 
 
 class MemoryBudgetError(MemoryError):
@@ -93,8 +101,20 @@ class Job:
 
 
 def memory_budget() -> int:
-    """Bytes a group of models may use: 80% of the accelerator's memory limit, or half of
-    the host's available memory on CPU."""
+    """Bytes a group of models may use: ``$JAXMLP_MEMORY_BUDGET`` if set (bytes, or with a
+    K/M/G suffix), else 80% of the accelerator's free memory, or half of the host's
+    available memory on CPU."""
+    text = os.environ.get("JAXMLP_MEMORY_BUDGET", "").strip().upper()
+    if text:
+        scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1], 1)
+        number = text[:-1] if text[-1] in "KMG" else text
+        try:
+            return int(float(number) * scale)
+        except ValueError:
+            raise ValueError(
+                f"JAXMLP_MEMORY_BUDGET={text!r} is not a size; use bytes or a K/M/G suffix, "
+                "e.g. JAXMLP_MEMORY_BUDGET=2G."
+            ) from None
     try:
         stats = jax.devices()[0].memory_stats() or {}
     except Exception:  # backends without memory statistics
@@ -201,6 +221,7 @@ def run_jobs(
     models_per_program: int | str = "auto",
     budget: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    blocks: list | None = None,
 ) -> list[BaseException | None]:
     """Train every job; those that share a program train side by side in one program.
 
@@ -214,6 +235,9 @@ def run_jobs(
         Bytes (default :func:`memory_budget`).
     progress : callable, optional
         ``progress(models_done, models_total)`` after each block.
+    blocks : list, optional
+        Receives one ``(group, job indices, seconds)`` tuple per compiled program run, where
+        ``group`` numbers the distinct programs.
 
     Returns
     -------
@@ -256,13 +280,34 @@ def run_jobs(
         plans.append((members, max(1, size)))
     errors: list[BaseException | None] = [None] * len(jobs)
     done = 0
-    for members, size in plans:
+    for group, (members, size) in enumerate(plans):
         for start in range(0, len(members), size):
             block = members[start : start + size]
+            began = time.perf_counter()
             with precision(jobs[block[0]].dtype):
                 for i, error in zip(block, _run_block([jobs[i] for i in block]), strict=True):
                     errors[i] = error
+            if blocks is not None:
+                blocks.append((group, block, time.perf_counter() - began))
             done += len(block)
             if progress is not None:
                 progress(done, len(jobs))
     return errors
+
+
+def fit_estimators(
+    fits: Sequence[tuple[Any, Any, Any, Any]],
+    *,
+    models_per_program: int | str = "auto",
+    progress: Callable[[int, int], None] | None = None,
+    blocks: list | None = None,
+) -> list[BaseException | None]:
+    """Fit jaxmlp estimators side by side: ``fits`` holds ``(estimator, X, y,
+    sample_weight)``; each estimator ends up as if ``estimator.fit(X, y, sample_weight)``
+    had run alone (to float tolerance). Returns the per-fit errors, as :func:`run_jobs`."""
+    jobs = []
+    for est, X, y, w in fits:
+        est._validate_params()
+        jobs.append(est._prepare(X, y, w, False))
+    return run_jobs(jobs, models_per_program=models_per_program, progress=progress,
+                    blocks=blocks)  # fmt: skip

@@ -160,8 +160,21 @@ def activation_layer(activation: str | Callable, beta: float = 1.0) -> tuple[Cal
             "or any function f(x) -> y, e.g. activation=jax.nn.softplus."
         )
     if activation == "swish":
-        return elementwise(swish, beta=beta)
+        return _swish_layer(beta)
     return elementwise(ACTIVATIONS[activation])
+
+
+def _swish_layer(beta: float) -> tuple[Callable, Callable]:
+    """Swish as a stax layer; ``apply(..., swish_beta=b)`` overrides the slope with a
+    (possibly traced) value, so many models with different slopes share one program."""
+
+    def init_fun(rng, input_shape):
+        return input_shape, ()
+
+    def apply_fun(params, inputs, swish_beta=None, **kwargs):
+        return swish(inputs, beta if swish_beta is None else swish_beta)
+
+    return init_fun, apply_fun
 
 
 def mlp(

@@ -122,6 +122,9 @@ def fit(
     config: TrainConfig = TrainConfig(),
     *,
     params: Any = None,
+    alpha: float = 0.0,
+    dropout: float = 0.0,
+    sample_weight: Any = None,
     chunk_epochs: int | None = None,
     callback: Callable[[int, History], None] | None = None,
 ) -> FitResult:
@@ -140,6 +143,14 @@ def fit(
         Epochs, batch size, evaluation interval and seed.
     params : pytree, optional
         Start from these parameters instead of ``network.init(PRNGKey(seed), ...)``.
+    alpha : float
+        L2 penalty ``alpha/2 * sum ||W||^2 / n_train`` added to the loss (scikit-learn's
+        scaling); 0 (the tutorial) adds nothing.
+    dropout : float
+        Dropout rate in [0, 1) of a network built with ``mlp(..., dropout=True)``.
+    sample_weight : array of shape (n_train,), optional
+        Weight of each training row in the loss and the training metrics (0 masks a row
+        out; counts give a bootstrap resample). Masked rows still fill mini-batch slots.
     chunk_epochs : int, optional
         Cut the run into calls of this many epochs (the same compiled program each
         time). Default: one call.
@@ -158,25 +169,14 @@ def fit(
         happened, so training stops there.
     """
     E = config.epochs
-    n_train = split.X_train.shape[0]
-    batch = config.batch_size
-    if batch is not None and batch >= n_train:
-        batch = None  # one batch holding every sample is full-batch training
-    program = Program(
-        apply=network.apply,
-        optimizer=constant_optimizer(optimizer),
-        loss="softmax",
-        batch=batch,
-        n_evals=2,
-        eval_every=config.eval_every,
-        l2=False,
-        chunk=E if chunk_epochs is None else max(1, min(int(chunk_epochs), E)),
-    )
+    _check_rate("dropout", dropout)
+    program = _program(network, constant_optimizer(optimizer), split, config, alpha != 0,
+                       dropout > 0, False, chunk_epochs)  # fmt: skip
     if params is None:
         params = _init_params(network.init, split.n_features, config.seed)
-    hyper = Hyper()
+    hyper = Hyper(alpha=float(alpha), dropout=float(dropout))
     state = init_state(program, hyper, params, config.seed)
-    train_data = make_data(split.X_train, split.y_train)
+    train_data = make_data(split.X_train, split.y_train, sample_weight)
     evals = (train_data, make_data(split.X_test, split.y_test))
 
     def on_chunk(done: int, result: RunResult) -> None:
@@ -187,6 +187,32 @@ def fit(
         callback=None if callback is None else on_chunk,
     )  # fmt: skip
     return FitResult(result.state.params, _history(result.metrics), result.state.opt_state)
+
+
+def _check_rate(name: str, value) -> None:
+    values = np.atleast_1d(np.asarray(value, dtype=float))
+    bad = values[~((values >= 0) & (values < 1))]
+    if bad.size:
+        raise ValueError(f"{name} must be in [0, 1), got {float(bad[0])!r}; e.g. {name}=0.1.")
+
+
+def _program(network, optimizer, split, config, l2, dropout, swish_beta, chunk_epochs):
+    E = config.epochs
+    batch = config.batch_size
+    if batch is not None and batch >= split.X_train.shape[0]:
+        batch = None  # one batch holding every sample is full-batch training
+    return Program(
+        apply=network.apply,
+        optimizer=optimizer,
+        loss="softmax",
+        batch=batch,
+        n_evals=2,
+        eval_every=config.eval_every,
+        l2=l2,
+        dropout=dropout,
+        swish_beta=swish_beta,
+        chunk=E if chunk_epochs is None else max(1, min(int(chunk_epochs), E)),
+    )
 
 
 def _history(metrics: np.ndarray) -> History:
