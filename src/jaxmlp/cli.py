@@ -7,6 +7,7 @@ happen inside commands, so ``jaxmlp --help`` is instant.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -283,6 +284,225 @@ def demo(
         f"wrote {len(written)} files to {out_dir}/ ({', '.join(p.name for p in written.values())})"
         f" in {time.perf_counter() - t_start:.1f} s; open {written['report']}"
     )
+
+
+def _float_list(option: str, example: str, low: float, high: float, closed_low: bool):
+    """Callback parsing a comma-separated grid of numbers, each checked against a range."""
+
+    def check(value: str) -> tuple[float, ...]:
+        try:
+            values = tuple(float(v) for v in value.replace(" ", "").split(",") if v)
+        except ValueError:
+            values = ()
+        if not values:
+            raise typer.BadParameter(
+                f"{value!r} is not a comma-separated list of numbers; e.g. {option} {example}."
+            )
+        for v in values:
+            inside = (v >= low if closed_low else v > low) and v < high
+            if not inside:
+                bound = f"{'>=' if closed_low else '>'} {low:g}"
+                if high != float("inf"):
+                    bound = f"in {'[' if closed_low else '('}{low:g}, {high:g})"
+                raise typer.BadParameter(
+                    f"grid value {v:g} is out of range: each value must be {bound}; "
+                    f"e.g. {option} {example}."
+                )
+        if len(set(values)) != len(values):
+            raise typer.BadParameter(f"{value!r} lists a value twice; e.g. {option} {example}.")
+        return values
+
+    return check
+
+
+def _check_hidden_list(values: list[str]) -> list[tuple[int, ...]]:
+    archs = [_parse_hidden(v) for v in values]
+    if len(set(archs)) != len(archs):
+        raise typer.BadParameter("the same architecture is given twice.")
+    return archs
+
+
+def _check_sweep_optimizer(value: str) -> str:
+    return _choice("optimizer", ["sgd", "momentum", "nesterov", "adam"])(value)
+
+
+def _check_models_per_program(value: str) -> str | int:
+    if value == "auto":
+        return value
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    raise typer.BadParameter(f"must be 'auto' or a positive integer, got {value!r}.")
+
+
+@app.command()
+def sweep(
+    dataset: Annotated[
+        str,
+        typer.Option(
+            callback=_check_dataset,
+            help="Toy set: circles, moons, xor, spiral, gaussian (ignored with --data).",
+        ),
+    ] = "circles",
+    data: Annotated[
+        Path | None, typer.Option(help="A CSV or Parquet table instead of a toy set.")
+    ] = None,
+    target: Annotated[str | None, typer.Option(help="Target column of --data.")] = None,
+    drop_missing_target: Annotated[
+        bool, typer.Option(help="Drop rows of --data whose target is missing.")
+    ] = False,
+    n_samples: Annotated[
+        int, typer.Option(callback=_check_n_samples, help="Toy set: points before the split.")
+    ] = 200,
+    noise: Annotated[float, typer.Option(callback=_check_noise, help="Toy set noise.")] = 0.2,
+    data_seed: Annotated[int, typer.Option(help="Seed of the toy data generator.")] = 1337,
+    test_size: Annotated[
+        float, typer.Option(callback=_check_test_size, help="Validation fraction.")
+    ] = 0.3,
+    hidden: Annotated[
+        list[str],
+        typer.Option(
+            callback=_check_hidden_list,
+            help="Hidden layer widths, e.g. 32,32; repeat for several architectures.",
+        ),
+    ] = ["64"],  # noqa: B006 -- typer's way to give a list option a default
+    activation: Annotated[
+        str, typer.Option(callback=_check_activation, help="Hidden activation.")
+    ] = "swish",
+    optimizer: Annotated[
+        str, typer.Option(callback=_check_sweep_optimizer, help="sgd, momentum, nesterov, adam.")
+    ] = "momentum",
+    lr: Annotated[
+        str,
+        typer.Option(
+            callback=_float_list("--lr", "0.01,0.03,0.1", 0, float("inf"), False),
+            help="Learning rates, comma-separated.",
+        ),
+    ] = "0.01,0.03,0.1",
+    alpha: Annotated[
+        str,
+        typer.Option(
+            callback=_float_list("--alpha", "0,1e-4,1e-2", 0, float("inf"), True),
+            help="L2 penalties, comma-separated.",
+        ),
+    ] = "0,1e-4,1e-2",
+    momentum: Annotated[
+        str,
+        typer.Option(
+            callback=_float_list("--momentum", "0.9", 0, 1, True),
+            help="Momenta (or Adam's beta_1), comma-separated.",
+        ),
+    ] = "0.9",
+    seeds: Annotated[
+        int, typer.Option(callback=_positive("--seeds 16"), help="Seeds per grid cell.")
+    ] = 8,
+    epochs: Annotated[
+        int, typer.Option(callback=_positive("--epochs 250"), help="Training epochs.")
+    ] = 250,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            callback=_positive("--batch-size 32"), help="Mini-batch size [default: full batch]."
+        ),
+    ] = None,
+    models_per_program: Annotated[
+        str,
+        typer.Option(
+            callback=_check_models_per_program,
+            help="Most models per compiled program; 'auto' fills the memory.",
+        ),
+    ] = "auto",
+    out_dir: Annotated[
+        Path, typer.Option("--out", callback=_check_out, help="Output folder.")
+    ] = Path("out/sweep"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
+) -> None:
+    """Train a grid of models x seeds side by side; write results and a report."""
+    from jaxmlp.files import ensure_writable_dir
+
+    t_start = time.perf_counter()
+    say = (lambda *a: None) if quiet else out.print
+    if data is not None:
+        from jaxmlp.tables import TableError, prepare_table, read_table
+
+        if target is None:
+            raise typer.BadParameter("--data needs --target COLUMN (the column to predict).",
+                                     param_hint="'--target'")  # fmt: skip
+        try:
+            table = prepare_table(read_table(data), target, test_size=test_size,
+                                  drop_missing_target=drop_missing_target)  # fmt: skip
+        except TableError as e:
+            err.print(f"Error: {e}")
+            raise typer.Exit(2) from None
+        for note in table.warnings:
+            err.print(f"Warning: {note}")
+        split = dataclasses.replace(table.split, meta={"source": str(data), "target": target})
+    else:
+        from jaxmlp.data import make_dataset
+
+        split = make_dataset(dataset, n_samples=n_samples, noise=noise, seed=data_seed,
+                             test_size=test_size)  # fmt: skip
+    try:
+        ensure_writable_dir(out_dir)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="'--out'") from None
+    from jaxmlp.cache import enable_compilation_cache
+
+    enable_compilation_cache()
+    from jaxmlp.jobs import MemoryBudgetError
+    from jaxmlp.sweep import SweepConfig, run_sweep
+
+    config = SweepConfig(hidden=tuple(hidden), lr=lr, alpha=alpha, momentum=momentum,
+                         seeds=seeds, activation=activation, optimizer=optimizer, epochs=epochs,
+                         batch_size=batch_size, models_per_program=models_per_program)  # fmt: skip
+    n_models = len(config.cells()) * seeds
+    say(f"jaxmlp sweep: {len(config.cells())} grid cells x {seeds} seeds = {n_models} models, "
+        f"{len(hidden)} architecture(s), {epochs} epochs")  # fmt: skip
+    try:
+        with _count_progress(n_models, enabled=not quiet) as progress:
+            result = run_sweep(config, split, progress=progress)
+    except MemoryBudgetError as e:
+        err.print(f"Error: {e}")
+        raise typer.Exit(2) from None
+    except (ValueError, TypeError) as e:
+        err.print(f"Error: {e}")
+        raise typer.Exit(2) from None
+    mean, std = result.cell_scores()
+    best = result.best_cell()
+    cell = result.cells[best]
+    n_div = int((result.diverged_at > 0).sum())
+    say(f"trained {n_models} models in {result.fit_time_s:.2f} s "
+        f"({result.n_programs} compiled program(s)); {n_div} diverged")  # fmt: skip
+    if n_div == n_models:
+        say("every model diverged: lower the learning rates.")
+    else:
+        say(f"best: hidden {'-'.join(map(str, cell['hidden']))}, lr {cell['lr']:g}, alpha "
+            f"{cell['alpha']:g}, momentum {cell['momentum']:g}: validation accuracy "
+            f"{mean[best]:.4f} ± {std[best]:.4f}")  # fmt: skip
+    from jaxmlp.sweep_report import write_sweep_outputs
+
+    written = write_sweep_outputs(result, out_dir)
+    say(f"wrote {len(written)} files to {out_dir}/ in {time.perf_counter() - t_start:.1f} s; "
+        f"open {written['report']}")  # fmt: skip
+
+
+def _count_progress(total: int, enabled: bool):
+    """A rich progress bar over models trained, or a no-op context when disabled."""
+    if not enabled:
+        return _NoProgress()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    class _Bar:
+        def __enter__(self):
+            self.bar = Progress(TextColumn("models"), MofNCompleteColumn(),
+                                BarColumn(bar_width=24), console=err)  # fmt: skip
+            self.bar.__enter__()
+            self.task = self.bar.add_task("sweep", total=total)
+            return lambda done, _total: self.bar.update(self.task, completed=done)
+
+        def __exit__(self, *exc):
+            return self.bar.__exit__(*exc)
+
+    return _Bar()
 
 
 class _NoProgress:

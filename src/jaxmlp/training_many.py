@@ -10,6 +10,7 @@ memory. Model ``i`` equals ``fit(...)`` with the ``i``-th settings, to float tol
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
@@ -87,6 +88,7 @@ def fit_many(
     beta=None,
     weights=None,
     models_per_program: int | str = "auto",
+    progress: Callable[[int, int], None] | None = None,
 ) -> ManyFitResult:
     """Train many models in one compiled program (per block of models that fit in memory).
 
@@ -120,6 +122,8 @@ def fit_many(
     models_per_program : int or 'auto'
         Most models per compiled program; 'auto' fills the available memory, an explicit
         number that does not fit is refused with the estimate.
+    progress : callable, optional
+        ``progress(models_done, models_total)`` after each compiled block.
 
     Returns
     -------
@@ -199,7 +203,7 @@ def fit_many(
 
         jobs.append(Job(program, hyper, init_state(program, hyper, params, seed), rows, evals,
                         config.epochs, np.dtype(np.float32), "", finish))  # fmt: skip
-    errors = run_jobs(jobs, models_per_program=models_per_program)
+    errors = run_jobs(jobs, models_per_program=models_per_program, progress=progress)
     diverged = np.array(
         [e.epoch if isinstance(e, DivergenceError) else 0 for e in errors], np.int32
     )

@@ -1,0 +1,117 @@
+"""`jaxmlp sweep`: results equal single fits, files, report, CSV input, bad grids."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from jaxmlp import TrainConfig, fit, make_dataset, make_optimizer, mlp
+from jaxmlp.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def _flat(output: str) -> str:
+    return " ".join(output.replace("│", " ").split())
+
+
+def test_sweep_on_a_toy_set_matches_single_fits(tmp_path):
+    out = tmp_path / "sweep"
+    result = run("sweep", "--dataset", "moons", "--n-samples", "120", "--hidden", "8",
+                 "--hidden", "8,8", "--lr", "0.05,1e4", "--alpha", "0,0.01", "--seeds", "3",
+                 "--epochs", "40", "--out", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "2 architecture(s)" in result.output and "2 compiled program(s)" in result.output
+    expected = {"heatmap.png", "learning_curves.png", "ensemble_surface.png", "results.csv",
+                "results.json", "summary.json", "report.html"}  # fmt: skip
+    assert {p.name for p in out.iterdir()} == expected
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert len(rows) == 2 * 2 * 2 * 3
+    # a model from the table against the same model trained alone with fit()
+    split = make_dataset("moons", n_samples=120, noise=0.2, seed=1337, test_size=0.3)
+    row = next(r for r in rows if r["hidden"] == "8-8" and r["lr"] == "0.05"
+               and r["alpha"] == "0.01" and r["seed"] == "2")  # fmt: skip
+    alone = fit(mlp((8, 8)), make_optimizer("momentum", 0.05, momentum=0.9), split,
+                TrainConfig(epochs=40, seed=2), alpha=0.01)  # fmt: skip
+    assert float(row["val_acc"]) == pytest.approx(alone.history.test_acc[-1], abs=1e-6)
+    assert float(row["train_loss"]) == pytest.approx(alone.history.train_loss[-1], rel=1e-4)
+    # lr=1e4 diverges: reported per model, left out of the cells' means
+    diverged = [r for r in rows if r["lr"] == "10000.0"]
+    assert all(int(r["diverged_at_epoch"]) > 0 and r["val_acc"] == "" for r in diverged)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n_models"] == 24 and summary["n_diverged"] == 12
+    assert summary["best"]["lr"] == 0.05
+    models = json.loads((out / "results.json").read_text())
+    assert len(models) == 24 and models[0].keys() == rows[0].keys()
+    report = (out / "report.html").read_text()
+    assert "Validation accuracy over the grid" in report and "12 of 24 models" in report
+    assert report.count("data:image/png;base64,") == 3
+
+
+def test_sweep_on_a_csv_table(tmp_path):
+    from sklearn.datasets import load_iris
+
+    iris = load_iris(as_frame=True).frame
+    iris["species"] = np.array(["setosa", "versicolor", "virginica"])[iris.pop("target")]
+    path = tmp_path / "iris.csv"
+    iris.to_csv(path, sep=";", index=False)
+    out = tmp_path / "out"
+    result = run("sweep", "--data", str(path), "--target", "species", "--lr", "0.03,0.1",
+                 "--alpha", "0", "--seeds", "2", "--epochs", "60", "--out", str(out),
+                 "-q")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["data"]["n_features"] == 4 and summary["data"]["n_classes"] == 3
+    assert summary["best"]["val_acc_mean"] > 0.8
+    assert not (out / "ensemble_surface.png").exists()  # 4-D data: no surface
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--lr", "0.1,-1"], ["--lr", "grid value -1 is out of range", "> 0"]),
+        (["--alpha", "0,x"], ["--alpha", "not a comma-separated list of numbers"]),
+        (["--momentum", "0.5,1"], ["--momentum", "grid value 1", "[0, 1)"]),
+        (["--lr", "0.1,0.1"], ["--lr", "lists a value twice"]),
+        (["--hidden", "8", "--hidden", "8"], ["--hidden", "twice"]),
+        (["--seeds", "0"], ["--seeds", "must be > 0"]),
+        (["--models-per-program", "many"], ["--models-per-program", "'auto' or a positive"]),
+        (["--optimizer", "lbfgs"], ["--optimizer", "sgd, momentum, nesterov, adam"]),
+        (["--data", "nowhere.csv", "--target", "y"], ["nowhere.csv", "does not exist"]),
+    ],
+)
+def test_bad_grids_exit_2_naming_the_option_and_value(args, fragments, tmp_path):
+    result = run("sweep", *args, "--out", str(tmp_path / "never"))
+    assert result.exit_code == 2, result.output
+    text = _flat(result.output)
+    for fragment in fragments:
+        assert fragment in text, result.output
+    assert not (tmp_path / "never").exists()
+
+
+def test_missing_target_column_suggests_the_closest(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("height,weight,label\n1,2,a\n3,4,b\n5,6,a\n7,8,b\n")
+    result = run("sweep", "--data", str(path), "--target", "lable", "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2
+    text = _flat(result.output)
+    assert "'lable' is not in the table" in text and "Did you mean 'label'?" in text
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_grid_too_large_for_memory_is_refused_up_front(tmp_path, monkeypatch):
+    monkeypatch.setenv("JAXMLP_MEMORY_BUDGET", "1M")
+    result = run("sweep", "--seeds", "64", "--models-per-program", "64", "--epochs", "2",
+                 "--out", str(tmp_path / "o"))  # fmt: skip
+    assert result.exit_code == 2
+    text = _flat(result.output)
+    assert "64 models per program need about" in text and "models_per_program=" in text
+    assert not (tmp_path / "o" / "report.html").exists()
