@@ -56,13 +56,17 @@ def test_sweep_on_a_toy_set_matches_single_fits(tmp_path):
     assert report.count("data:image/png;base64,") == 3
 
 
-def test_sweep_on_a_csv_table(tmp_path):
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_sweep_on_a_table(tmp_path, kind):
     from sklearn.datasets import load_iris
 
     iris = load_iris(as_frame=True).frame
     iris["species"] = np.array(["setosa", "versicolor", "virginica"])[iris.pop("target")]
-    path = tmp_path / "iris.csv"
-    iris.to_csv(path, sep=";", index=False)
+    path = tmp_path / f"iris.{kind}"
+    if kind == "csv":
+        iris.to_csv(path, sep=";", index=False)
+    else:
+        iris.to_parquet(path)
     out = tmp_path / "out"
     result = run("sweep", "--data", str(path), "--target", "species", "--lr", "0.03,0.1",
                  "--alpha", "0", "--seeds", "2", "--epochs", "60", "--out", str(out),
