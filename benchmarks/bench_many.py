@@ -6,8 +6,9 @@
 - P1: the tutorial's training (250 full-batch epochs, per-epoch train/test metrics), one
   model: the tutorial's own loop, jaxmlp's engine (steady state), scikit-learn.
 - P3: M tutorial models with different seeds, same 250 epochs and metrics: jaxmlp's
-  `train_many` (one vmapped program) vs scikit-learn one model after the other (timed on
-  `--sklearn-models` models and scaled to M; scikit-learn's per-model time is flat).
+  `train_many` as one plain vmap, in cache-sized blocks, and spread over one CPU device
+  per core; vs scikit-learn one model after the other (timed on `--sklearn-models` models
+  and scaled to M; scikit-learn's per-model time is flat).
 - P4: 160,000 x 50 -> 256 -> 256 -> 5 classes, adam, batch 256, 5 epochs, float32:
   achieved GFLOP/s (6 x MACs per sample per epoch) as a share of the matmul peak.
 
@@ -32,7 +33,16 @@ from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLP
 
-from jaxmlp import MLPClassifier, TrainConfig, fit, make_optimizer, mlp, solvers, tutorial_split
+from jaxmlp import (
+    MLPClassifier,
+    TrainConfig,
+    fit,
+    make_optimizer,
+    mlp,
+    solvers,
+    tutorial_split,
+    use_cpu_cores,
+)
 from jaxmlp.engine import Hyper, Program, make_data
 from jaxmlp.many import init_states, train_many
 from jaxmlp.training import _init_params
@@ -71,9 +81,11 @@ def sk_tutorial(split, seed: int) -> None:
     clf.score(split.X_train, split.y_train), clf.score(split.X_test, split.y_test)
 
 
-def p3_jaxmlp(split, m: int) -> float:
+def p3_jaxmlp(split, m: int, block: int | None, devices: int) -> float:
     net = mlp((64,), "swish", 2)
-    program = Program(net.apply, solvers.sgd(False), batch=None, n_evals=2, l2=False, chunk=250)
+    program = Program(
+        net.apply, solvers.sgd(False), batch=None, n_evals=2, l2=False, chunk=250, train_eval=True
+    )
     data, test = make_data(split.X_train, split.y_train), make_data(split.X_test, split.y_test)
     hyper = Hyper(**{f: jnp.full(m, getattr(Hyper(), f), jnp.float32) for f in Hyper._fields})
     hyper = hyper._replace(learning_rate=jnp.full(m, 0.05, jnp.float32))
@@ -82,7 +94,8 @@ def p3_jaxmlp(split, m: int) -> float:
     states = init_states(program, hyper, params, seeds)
 
     def run():
-        train_many(program, hyper, states, data, (data, test), max_epochs=250)
+        train_many(program, hyper, states, data, (data, test), max_epochs=250, block=block,
+                   devices=devices)  # fmt: skip
 
     return best_of(run, 1)
 
@@ -93,6 +106,7 @@ def main() -> None:
     parser.add_argument("--sklearn-models", type=int, default=20)
     parser.add_argument("--rows", type=int, default=160_000)
     args = parser.parse_args()
+    use_cpu_cores()  # one JAX CPU device per core, before JAX's first operation
     peak = matmul_peak()
     split = tutorial_split()
     rows = []
@@ -111,7 +125,13 @@ def main() -> None:
                  best_of(lambda: sk_tutorial(split, 0))))  # fmt: skip
 
     m = args.models
-    rows.append((f"P3 jaxmlp train_many, {m} models", p3_jaxmlp(split, m)))
+    n_dev = len(jax.local_devices())
+    rows.append((f"P3 jaxmlp train_many, {m} models, one vmap (naive)",
+                 p3_jaxmlp(split, m, m, 1)))  # fmt: skip
+    rows.append((f"P3 jaxmlp train_many, {m} models, cache-sized blocks, 1 device",
+                 p3_jaxmlp(split, m, None, 1)))  # fmt: skip
+    rows.append((f"P3 jaxmlp train_many, {m} models, blocks, {n_dev} CPU devices",
+                 p3_jaxmlp(split, m, None, n_dev)))  # fmt: skip
     k = args.sklearn_models
     t0 = time.perf_counter()
     for seed in range(k):

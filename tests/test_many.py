@@ -115,8 +115,8 @@ def test_too_many_models_per_program_is_refused_up_front(tutorial, monkeypatch):
 
 @pytest.mark.parametrize("batch", [None, 32])
 def test_memory_of_the_vectorised_program_grows_linearly(tutorial, batch):
-    """XLA's buffer assignment for M = 8..64 models: temp memory is affine in M (no
-    buffer that grows like M**2)."""
+    """XLA's buffer assignment for M = 8..64 models in one vmapped block: temp memory is
+    affine in M (no buffer that grows like M**2)."""
     from jaxmlp import solvers
 
     split, net, _ = tutorial
@@ -127,7 +127,7 @@ def test_memory_of_the_vectorised_program_grows_linearly(tutorial, batch):
         hypers = Hyper(*(jnp.full((M,), v, jnp.float32) for v in Hyper()))
         params = jax.vmap(lambda s: _init_params(net.init, 2, s))(jnp.arange(M))
         states = init_states(program, hypers, params, np.arange(M))
-        compiled = _run_chunk_many.lower(program, hypers, states, data, (data, test),
+        compiled = _run_chunk_many.lower(program, M, 1, hypers, states, data, (data, test),
                                          jnp.full((M,), 4, jnp.int32)).compile()  # fmt: skip
         temps.append(compiled.memory_analysis().temp_size_in_bytes)
     slope, intercept = np.polyfit(sizes, temps, 1)
@@ -271,3 +271,36 @@ def test_search_refuses_bad_grids_before_training(grid, error, match):
     X, y = _data(n=60)
     with pytest.raises(error, match=match):
         MLPSearchCV(MLPClassifier(), grid, cv=3).fit(X, y)
+
+
+def test_blocks_and_devices_give_the_same_models(tmp_path, tutorial):
+    """7 models in blocks of 2 spread over 2 CPU devices (a fresh process with 2 host
+    devices; padding models fill the last block) equal the models trained alone."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "two_devices.py"
+    script.write_text(
+        "import jax, numpy as np\n"
+        "jax.config.update('jax_num_cpu_devices', 2)\n"
+        "from jaxmlp import TrainConfig, fit_many, mlp, tutorial_split\n"
+        "from jaxmlp import many\n"
+        "assert len(jax.local_devices()) == 2\n"
+        "calls = []\n"
+        "orig = many._run_chunk_many\n"
+        "def spy(program, block, n_dev, *a):\n"
+        "    calls.append((block, n_dev))\n"
+        "    return orig(program, block, n_dev, *a)\n"
+        "many._run_chunk_many = spy\n"
+        "r = fit_many(mlp((16,)), tutorial_split(), TrainConfig(epochs=30), seeds=range(7),\n"
+        "             learning_rate=[0.01, 0.02, 0.05, 0.1, 0.2, 0.05, 0.05])\n"
+        "assert calls and calls[0][1] == 2, calls\n"
+        f"np.save({str(tmp_path / 'loss.npy')!r}, r.history.test_loss)\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    two = np.load(tmp_path / "loss.npy")
+    for i, lr in enumerate([0.01, 0.02, 0.05, 0.1, 0.2, 0.05, 0.05]):
+        alone = fit(mlp((16,)), make_optimizer("momentum", lr, momentum=0.9), tutorial[0],
+                    TrainConfig(epochs=30, seed=i))  # fmt: skip
+        np.testing.assert_allclose(two[i], alone.history.test_loss, rtol=2e-5, atol=1e-6)

@@ -38,6 +38,7 @@ _EXPORTS = {
     "jaxmlp.ensemble": ("MLPEnsembleClassifier", "Uncertainty"),
     "jaxmlp.search": ("MLPSearchCV",),
     "jaxmlp.cache": ("enable_compilation_cache",),
+    "jaxmlp.devices": ("use_cpu_cores",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = [  # noqa: RUF022 -- grouped by module, as _EXPORTS
@@ -48,13 +49,14 @@ __all__ = [  # noqa: RUF022 -- grouped by module, as _EXPORTS
     "ACTIVATIONS", "Network", "mlp", "swish",
     "OPTIMIZERS", "SCHEDULES", "make_optimizer",
     "MLPClassifier", "MLPEnsembleClassifier", "Uncertainty", "MLPSearchCV",
-    "enable_compilation_cache",
+    "enable_compilation_cache", "use_cpu_cores",
 ]  # fmt: skip
 assert sorted(__all__[1:]) == sorted(_WHERE)
 
 if TYPE_CHECKING:
     from jaxmlp.cache import enable_compilation_cache
     from jaxmlp.data import DATASETS, Split, make_dataset, tutorial_split
+    from jaxmlp.devices import use_cpu_cores
     from jaxmlp.engine import DivergenceError
     from jaxmlp.ensemble import MLPEnsembleClassifier, Uncertainty
     from jaxmlp.estimator import MLPClassifier

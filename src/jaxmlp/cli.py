@@ -417,8 +417,10 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
 ) -> None:
     """Train a grid of models x seeds side by side; write results and a report."""
+    from jaxmlp.devices import use_cpu_cores
     from jaxmlp.files import ensure_writable_dir
 
+    use_cpu_cores()  # before any JAX operation: one device per core for the models
     t_start = time.perf_counter()
     say = (lambda *a: None) if quiet else out.print
     if data is not None:

@@ -120,6 +120,11 @@ class Program:
         Epochs per call of the compiled program (length of the metric buffers).
     swish_beta : bool
         Pass ``hyper.swish_beta`` to ``apply`` (the swish slope as a traced value).
+    train_eval : bool
+        Evaluation set 0 is the training data itself. In full-batch training (no dropout,
+        metrics every epoch) its metrics then come from the next epoch's gradient pass --
+        the parameters after epoch ``e`` are those epoch ``e + 1`` starts from -- which
+        saves one forward pass over the training rows per epoch.
     """
 
     apply: Callable
@@ -137,6 +142,7 @@ class Program:
     linesearch: bool = False
     chunk: int = 256
     swish_beta: bool = False
+    train_eval: bool = False
 
     def __post_init__(self) -> None:
         if self.stopping == "validation" and (self.n_evals < 1 or self.eval_every != 1):
@@ -295,15 +301,30 @@ def _apply(program: Program, hyper: Hyper, params, X, rng=None):
     return program.apply(params, X, **kwargs)
 
 
-def _objective(program: Program, hyper: Hyper, params, X, Y, w, rng):
-    """Weighted mean loss of a batch plus scikit-learn's L2 term."""
+def _fused(program: Program) -> bool:
+    """Training metrics taken from the next epoch's gradient pass (see ``train_eval``)."""
+    return (program.train_eval and program.batch is None and not program.linesearch
+            and not program.dropout and program.eval_every == 1
+            and program.stopping != "validation")  # fmt: skip
+
+
+def _objective_aux(program: Program, hyper: Hyper, params, X, Y, w, rng):
+    """Weighted mean loss of a batch plus scikit-learn's L2 term, and the weighted sums
+    of the per-sample loss and of the correct predictions (for metrics)."""
     logits = _apply(program, hyper, params, X, rng)
     sw = jnp.sum(w)
     sw = jnp.where(sw > 0, sw, 1.0)
-    total = jnp.sum(w * per_sample_loss(program.loss, logits, Y))
+    loss_sum = jnp.sum(w * per_sample_loss(program.loss, logits, Y))
+    total = loss_sum
     if program.l2:
         total = total + 0.5 * hyper.alpha * l2_penalty(params)
-    return total / sw
+    correct_sum = jnp.sum(w * correct(program.loss, logits, Y))
+    return total / sw, jnp.stack([loss_sum, correct_sum])
+
+
+def _objective(program: Program, hyper: Hyper, params, X, Y, w, rng):
+    """Weighted mean loss of a batch plus scikit-learn's L2 term."""
+    return _objective_aux(program, hyper, params, X, Y, w, rng)[0]
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -344,7 +365,9 @@ def _set_lr(opt_state, new_lr):
 
 
 def _train_epoch(program: Program, hyper: Hyper, opt, state: State, data: Data):
-    """One epoch of updates. Returns (params, opt_state, key, epoch loss, updated?, n_fun)."""
+    """One epoch of updates. Returns (params, opt_state, key, epoch loss, updated?, n_fun,
+    sums) where ``sums`` are the weighted loss and correct sums at the starting
+    parameters (with :func:`_fused`, else None)."""
     needs_key = program.dropout or (program.batch is not None and program.shuffle)
     if needs_key:
         key, k_order, k_drop = jax.random.split(state.key, 3)
@@ -376,14 +399,20 @@ def _train_epoch(program: Program, hyper: Hyper, opt, state: State, data: Data):
             (state.params, state.opt_state),
             (params, opt_state),
         )
-        return params, opt_state, key, value, ~converged, n_fun
+        return params, opt_state, key, value, ~converged, n_fun, None
 
     if program.batch is None:
-        loss, grads = grad_fn(state.params, data.X, data.Y, data.W, k_drop)
+        if _fused(program):
+            aux_fn = jax.value_and_grad(functools.partial(_objective_aux, program, hyper),
+                                        has_aux=True)  # fmt: skip
+            (loss, sums), grads = aux_fn(state.params, data.X, data.Y, data.W, k_drop)
+        else:
+            loss, grads = grad_fn(state.params, data.X, data.Y, data.W, k_drop)
+            sums = None
         with _optax_promotion():
             updates, opt_state = opt.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        return params, opt_state, key, loss, jnp.ones((), bool), state.n_fun
+        return params, opt_state, key, loss, jnp.ones((), bool), state.n_fun, sums
 
     B, N = program.batch, data.X.shape[0]
     b = jnp.minimum(B, data.n)
@@ -422,6 +451,7 @@ def _train_epoch(program: Program, hyper: Hyper, opt, state: State, data: Data):
         total / data.n.astype(data.X.dtype),
         jnp.ones((), bool),
         state.n_fun,
+        None,
     )
 
 
@@ -451,11 +481,18 @@ def _chunk(
     def no_eval(params):
         return jnp.full((program.n_evals, 2), nan)
 
+    fused = _fused(program)
+
     def body(carry):
         state, i, losses, metrics = carry
-        params, opt_state, key, loss, updated, n_fun = _train_epoch(
+        params, opt_state, key, loss, updated, n_fun, sums = _train_epoch(
             program, hyper, opt, state, data
         )
+        if fused:  # the starting parameters' training metrics belong to the previous epoch
+            prev = jnp.maximum(i - 1, 0)
+            metrics = metrics.at[prev, 0].set(
+                jnp.where(i > 0, sums / weight_sums[0], metrics[prev, 0])
+            )
         epoch = state.epoch + updated.astype(jnp.int32)
         t = state.t + data.n.astype(state.t.dtype)
         finite = jnp.isfinite(loss)
@@ -463,6 +500,10 @@ def _chunk(
 
         if program.n_evals == 0:
             m = no_eval(params)
+        elif fused:  # eval set 0 comes from the next epoch (or after the loop)
+            rest = [_metrics(program, hyper, params, e, s)
+                    for e, s in zip(evals[1:], weight_sums[1:], strict=True)]  # fmt: skip
+            m = jnp.stack([jnp.full((2,), nan), *rest])
         elif program.eval_every == 1:
             m = evaluate(params)
         else:
@@ -520,6 +561,10 @@ def _chunk(
     state, n_run, losses, metrics = jax.lax.while_loop(
         cond, body, (state, jnp.zeros((), jnp.int32), losses, metrics)
     )
+    if fused:  # the last epoch's training metrics: one forward pass after the loop
+        last = jnp.maximum(n_run - 1, 0)
+        final = _metrics(program, hyper, state.params, evals[0], weight_sums[0])
+        metrics = metrics.at[last, 0].set(jnp.where(n_run > 0, final, metrics[last, 0]))
     return state, n_run, losses, metrics
 
 

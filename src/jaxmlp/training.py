@@ -211,6 +211,7 @@ def _program(network, optimizer, split, config, l2, dropout, swish_beta, chunk_e
         l2=l2,
         dropout=dropout,
         swish_beta=swish_beta,
+        train_eval=True,  # evaluation set 0 is the training data
         chunk=E if chunk_epochs is None else max(1, min(int(chunk_epochs), E)),
     )
 
