@@ -39,6 +39,8 @@ _EXPORTS = {
     "jaxmlp.search": ("MLPSearchCV",),
     "jaxmlp.cache": ("enable_compilation_cache",),
     "jaxmlp.devices": ("use_cpu_cores",),
+    "jaxmlp.model_files": ("ModelFileError", "load", "save"),
+    "jaxmlp.table_model": ("TableModel",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = [  # noqa: RUF022 -- grouped by module, as _EXPORTS
@@ -50,6 +52,7 @@ __all__ = [  # noqa: RUF022 -- grouped by module, as _EXPORTS
     "OPTIMIZERS", "SCHEDULES", "make_optimizer",
     "MLPClassifier", "MLPEnsembleClassifier", "Uncertainty", "MLPSearchCV",
     "enable_compilation_cache", "use_cpu_cores",
+    "ModelFileError", "load", "save", "TableModel",
 ]  # fmt: skip
 assert sorted(__all__[1:]) == sorted(_WHERE)
 
@@ -60,9 +63,11 @@ if TYPE_CHECKING:
     from jaxmlp.engine import DivergenceError
     from jaxmlp.ensemble import MLPEnsembleClassifier, Uncertainty
     from jaxmlp.estimator import MLPClassifier
+    from jaxmlp.model_files import ModelFileError, load, save
     from jaxmlp.nn import ACTIVATIONS, Network, mlp, swish
     from jaxmlp.optim import OPTIMIZERS, SCHEDULES, make_optimizer
     from jaxmlp.search import MLPSearchCV
+    from jaxmlp.table_model import TableModel
     from jaxmlp.training import FitResult, History, TrainConfig, fit
     from jaxmlp.training_many import ManyFitResult, fit_many
 

@@ -20,6 +20,7 @@ How a fit maps onto the engine (:mod:`jaxmlp.engine`):
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import typing
@@ -483,10 +484,21 @@ default='relu'
         seed = int(self._random_state.randint(np.iinfo(np.int32).max))
         dropout = self.dropout > 0
         net = _network(hidden, self.activation, n_outputs, dropout)
+        monitors = [self._monitor_targets(Xm, ym, dtype, multiclass)
+                    for Xm, ym in getattr(self, "_monitor", ())]  # fmt: skip
         program = self._program(net, kind, X.shape[0], use_validation, stochastic, dropout)
+        program = dataclasses.replace(program, n_evals=program.n_evals + len(monitors))
         with precision(dtype):
             return self._job(X, targets, w, X_val, t_val, w_val, dtype, program, dropout, seed,
-                             first_pass, incremental, stochastic, use_validation)  # fmt: skip
+                             first_pass, incremental, stochastic, use_validation,
+                             monitors)  # fmt: skip
+
+    def _monitor_targets(self, X, y, dtype, multiclass: bool):
+        """A monitored evaluation set (``self._monitor``): rows and engine targets."""
+        X = _dense(validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
+                                 dtype=(np.float64, np.float32)), dtype)  # fmt: skip
+        Y = self._label_binarizer.transform(np.asarray(y)).astype(dtype)
+        return X, (Y.argmax(axis=1).astype(np.int32) if multiclass else Y)
 
     def _fit(self, X, y, sample_weight, incremental: bool):
         job = self._prepare(X, y, sample_weight, incremental)
@@ -498,7 +510,7 @@ default='relu'
         return self
 
     def _job(self, X, targets, w, X_val, t_val, w_val, dtype, program, dropout, seed,
-             first_pass, incremental, stochastic, use_validation) -> Job:  # fmt: skip
+             first_pass, incremental, stochastic, use_validation, monitors) -> Job:  # fmt: skip
         hyper = self._hyper()
         if getattr(self, "_n_inputs", None) is None:  # fixed at the first fit of a model
             # pad columns only where compilation dominates (small data); on large data the
@@ -511,6 +523,8 @@ default='relu'
         if use_validation:
             X_val = _pad_columns(X_val, F)
             evals = (HostData.padded(X_val, t_val, w_val, bucket(X_val.shape[0]), dtype),)
+        evals += tuple(HostData.padded(_pad_columns(Xm, F), tm, None, bucket(Xm.shape[0]), dtype)
+                       for Xm, tm in monitors)  # fmt: skip
 
         params = _params(self._latest_coefs, self._latest_intercepts, dropout, dtype, F)
         previous = getattr(self, "_engine_state", None)
@@ -641,6 +655,9 @@ default='relu'
             )
         self.n_iter_ = n_run
         self.stop_training_ = bool(state.done)
+        k = 1 if use_val else 0
+        if program.n_evals > k:  # monitored sets: (epochs, sets, [loss, accuracy])
+            self.monitor_curves_ = result.metrics[:, k:]
         if not stochastic:
             self.loss_ = float(objective_value(program, hyper, state.params, data.device()))
             if not state.done and n_run == self.max_iter:
