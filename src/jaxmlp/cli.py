@@ -487,15 +487,15 @@ def sweep(
         f"open {written['report']}")  # fmt: skip
 
 
-def _count_progress(total: int, enabled: bool):
-    """A rich progress bar over models trained, or a no-op context when disabled."""
+def _count_progress(total: int, enabled: bool, label: str = "models"):
+    """A rich progress bar counting ``label`` (models, epochs), or a no-op context."""
     if not enabled:
         return _NoProgress()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     class _Bar:
         def __enter__(self):
-            self.bar = Progress(TextColumn("models"), MofNCompleteColumn(),
+            self.bar = Progress(TextColumn(label), MofNCompleteColumn(),
                                 BarColumn(bar_width=24), console=err)  # fmt: skip
             self.bar.__enter__()
             self.task = self.bar.add_task("sweep", total=total)
@@ -555,6 +555,10 @@ def _progress(epochs: int, enabled: bool):
             return self.bar.__exit__(*exc)
 
     return _Bar()
+
+
+# the table commands (train, predict, evaluate) live in their own module
+from jaxmlp import cli_tables  # noqa: E402, F401
 
 
 def main() -> None:

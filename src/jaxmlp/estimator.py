@@ -505,7 +505,8 @@ default='relu'
         with precision(job.dtype):
             data, evals = job.device_data()
             result = train(job.program, job.hyper, job.state, data, evals,
-                           max_epochs=job.max_epochs, divergence_hint=job.hint)  # fmt: skip
+                           max_epochs=job.max_epochs, divergence_hint=job.hint,
+                           callback=getattr(self, "_progress", None))  # fmt: skip
             job.finish(result)
         return self
 
