@@ -558,7 +558,9 @@ def _progress(epochs: int, enabled: bool):
 
 
 # the table commands (train, predict, evaluate) live in their own module
-from jaxmlp import cli_tables  # noqa: E402, F401
+from jaxmlp.cli_tables import register as _register_table_commands  # noqa: E402
+
+_register_table_commands(app)
 
 
 def main() -> None:

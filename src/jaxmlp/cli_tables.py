@@ -14,10 +14,25 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
-from jaxmlp.cli import _check_hidden, _count_progress, app, err, out
+__all__ = ["evaluate", "predict", "register", "train"]
 
-__all__ = ["evaluate", "predict", "train"]
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``train``, ``predict`` and ``evaluate`` to the ``jaxmlp`` app."""
+    for command in (train, predict, evaluate):
+        app.command()(command)
+
+
+def _check_hidden(value: str) -> tuple[int, ...]:
+    from jaxmlp.cli import _parse_hidden  # imported late: jaxmlp.cli imports this module
+
+    return _parse_hidden(value)
+
 
 # estimator flags: CLI name -> (MLPClassifier parameter, converter); also the TOML keys
 _ESTIMATOR_OPTIONS = {
@@ -136,7 +151,6 @@ def _load_model(path: Path):
     return model
 
 
-@app.command()
 def train(
     ctx: typer.Context,
     data: Annotated[Path, typer.Argument(help="CSV (any delimiter) or Parquet table.")],
@@ -241,6 +255,8 @@ def train(
 
     estimator._monitor = [(split.X_train, split.y_train), (split.X_test, split.y_test)]
     t_fit = time.perf_counter()
+    from jaxmlp.cli import _count_progress
+
     with _count_progress(int(params["max_iter"]), not (quiet or as_json), "epochs") as bar:
         if bar is not None:
             estimator._progress = lambda done, result: bar(min(done, params["max_iter"]), None)
@@ -254,10 +270,9 @@ def train(
     for w in caught:
         if "converge" in str(w.message).lower() or "Maximum iterations" in str(w.message):
             err.print(f"Note: {str(w.message).splitlines()[0]}")
-    del estimator._monitor, estimator._progress
     curves = getattr(estimator, "monitor_curves_", None)
-    if hasattr(estimator, "monitor_curves_"):
-        del estimator.monitor_curves_
+    for hook in ("_monitor", "_progress", "monitor_curves_"):  # not part of the saved model
+        estimator.__dict__.pop(hook, None)
     model = TableModel(estimator, table.preprocessor, table.schema, target, table.classes)
 
     from jaxmlp.table_report import data_summary, metrics
@@ -346,7 +361,6 @@ def _write_table(df, path: Path | None, force: bool) -> None:
         atomic_write(path, df.to_csv(index=False))
 
 
-@app.command()
 def predict(
     model_dir: Annotated[Path, typer.Argument(help="Model folder from `jaxmlp train`.")],
     data: Annotated[Path, typer.Argument(help="CSV or Parquet rows to predict.")],
@@ -380,7 +394,6 @@ def predict(
         err.print(f"wrote {len(result)} predictions to {out_file}")
 
 
-@app.command()
 def evaluate(
     model_dir: Annotated[Path, typer.Argument(help="Model folder from `jaxmlp train`.")],
     data: Annotated[Path, typer.Argument(help="CSV or Parquet rows with the target column.")],

@@ -9,6 +9,7 @@ ignored at prediction time.
 
 from __future__ import annotations
 
+import csv
 import difflib
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -32,6 +33,26 @@ __all__ = [
 
 class TableError(ValueError):
     """The table cannot be used as given; the message says why and what to do."""
+
+
+def _check_ragged(path: Path, delimiter: str, quote: str) -> None:
+    """Every non-empty row must have as many fields as the header."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f, delimiter=delimiter, quotechar=quote, skipinitialspace=True)
+            header = next(reader, [])
+            for row in reader:
+                if row and len(row) != len(header):
+                    raise TableError(
+                        f"'{path}' has ragged rows: line {reader.line_num} has {len(row)} "
+                        f"field(s) but the header has {len(header)} (delimiter "
+                        f"{delimiter!r}). Every row needs one value per column (empty for "
+                        "missing)."
+                    )
+    except UnicodeDecodeError:
+        raise TableError(f"'{path}' is not a UTF-8 text CSV file.") from None
+    except csv.Error as e:
+        raise TableError(f"'{path}' is not a well-formed CSV file: {e}.") from None
 
 
 def read_table(path: str | Path):
@@ -63,15 +84,21 @@ def read_table(path: str | Path):
                 f"'{path}' is not a readable Parquet file ({type(e).__name__}: {e})."
             ) from None
     with open(path, "rb") as f:
-        head = f.read(4096)
+        head = f.read(65536)
     if b"\x00" in head or head.startswith(b"PAR1"):
         raise TableError(
             f"'{path}' is not a CSV file (it holds binary data). Give a CSV file with a header "
             "row, or a Parquet file named *.parquet."
         )
+    sample = head.decode("utf-8", errors="ignore")  # only to guess the delimiter
     try:
-        # sep=None: the delimiter is sniffed (comma, semicolon, tab, ...)
-        df = pd.read_csv(path, sep=None, engine="python", skipinitialspace=True)
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        delimiter, quote = dialect.delimiter, dialect.quotechar
+    except csv.Error:  # one column, or nothing to tell: the standard comma
+        delimiter, quote = ",", '"'
+    _check_ragged(path, delimiter, quote)
+    try:
+        df = pd.read_csv(path, sep=delimiter, quotechar=quote, skipinitialspace=True)
     except pd.errors.ParserError as e:
         raise TableError(
             f"'{path}' has ragged rows: {e}. Every row needs as many fields as the header."

@@ -1,0 +1,376 @@
+"""`jaxmlp train` / `predict` / `evaluate` on tables, model files, and every bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import jaxmlp
+from jaxmlp import MLPClassifier
+from jaxmlp.cli import app
+from jaxmlp.model_files import FORMAT_VERSION, ModelFileError
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def flat(output: str) -> str:
+    return " ".join(output.replace("│", " ").split())
+
+
+@pytest.fixture(scope="module")
+def wine(tmp_path_factory):
+    """scikit-learn's wine data as a user's CSV: named classes, a text column, a missing
+    value, semicolons."""
+    from sklearn.datasets import load_wine
+
+    df = load_wine(as_frame=True).frame
+    df["cultivar"] = np.array(["barolo", "grignolino", "barbera"])[df.pop("target")]
+    df["region"] = np.random.RandomState(0).choice(["north", "south", "east"], len(df))
+    df.loc[3, "alcohol"] = np.nan
+    folder = tmp_path_factory.mktemp("wine")
+    path = folder / "wine.csv"
+    df.to_csv(path, sep=";", index=False)
+    return folder, path, df
+
+
+@pytest.fixture(scope="module")
+def trained(wine):
+    folder, path, _ = wine
+    model = folder / "model"
+    result = run("train", path, "--target", "cultivar", "--out", model, "--max-iter", "60",
+                 "--hidden", "16", "--lr", "0.01")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return model, result.output
+
+
+def test_train_writes_a_model_folder_and_a_report(trained):
+    model, output = trained
+    assert sorted(p.name for p in model.iterdir()) == ["arrays.safetensors", "model.json",
+                                                       "report.html"]  # fmt: skip
+    assert "validation accuracy" in output and "scikit-learn MLP" in output
+    meta = json.loads((model / "model.json").read_text())
+    assert meta["format"] == "jaxmlp-model" and meta["format_version"] == FORMAT_VERSION
+    assert meta["table"]["categorical"] == ["region"] and "alcohol" in meta["table"]["numeric"]
+    assert meta["table"]["categories"] == [["east", "north", "south"]]
+    assert meta["estimator"]["params"]["hidden_layer_sizes"] == [16]
+    report = (model / "report.html").read_text()
+    for section in ("Metrics on the validation rows", "Per class", "Learning curves",
+                    "Confusion matrix", "ROC", "Decision surface", "class_balance" * 0 + "Data",
+                    "scikit-learn MLPClassifier"):  # fmt: skip
+        assert section in report, section
+    assert report.count("data:image/png;base64,") == 4
+
+
+def test_predict_and_evaluate_agree_with_the_python_api(trained, wine, tmp_path):
+    model_dir, _ = trained
+    _, _, df = wine
+    new = df.drop(columns=["cultivar"]).iloc[:25]
+    new = new[list(reversed(new.columns))]  # reordered columns are fine
+    new["comment"] = "extra"  # so are extra ones
+    new.to_parquet(tmp_path / "new.parquet")
+    out = tmp_path / "pred.csv"
+    result = run("predict", model_dir, tmp_path / "new.parquet", "--proba", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "ignored column(s) the model does not use: comment" in flat(result.output)
+    pred = pd.read_csv(out)
+    model = jaxmlp.load(model_dir)
+    assert isinstance(model, jaxmlp.TableModel)
+    np.testing.assert_array_equal(pred["predicted_cultivar"], model.predict(new))
+    np.testing.assert_allclose(pred[[f"proba_{c}" for c in model.classes]],
+                               model.predict_proba(new), rtol=1e-12)  # fmt: skip
+    # evaluate: metrics of the model's own predictions, as scikit-learn computes them
+    labelled = tmp_path / "labelled.csv"
+    df.to_csv(labelled, index=False)
+    result = run("evaluate", model_dir, labelled, "--json")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    from sklearn.metrics import accuracy_score
+
+    assert metrics["accuracy"] == pytest.approx(accuracy_score(df["cultivar"], model.predict(df)))
+    result = run("evaluate", model_dir, labelled, "--out", tmp_path / "ev")
+    assert result.exit_code == 0 and (tmp_path / "ev" / "report.html").exists()
+
+
+def test_unseen_categories_are_handled(trained, wine, tmp_path):
+    model_dir, _ = trained
+    _, _, df = wine
+    new = df.drop(columns=["cultivar"]).iloc[:5].copy()
+    new["region"] = ["west", "north", "west", "south", "east"]
+    new.to_csv(tmp_path / "new.csv", index=False)
+    result = run("predict", model_dir, tmp_path / "new.csv")
+    assert result.exit_code == 0
+    assert "unseen in training" in flat(result.output) and "west" in result.output
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_save_load_round_trip_predicts_identically(tmp_path, iris, solver):
+    X, y = iris
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MLPClassifier(hidden_layer_sizes=(8,), solver=solver, max_iter=30,
+                              early_stopping=solver == "sgd", random_state=0)  # fmt: skip
+        model.fit(X, labels)
+    jaxmlp.save(model, tmp_path / "m")
+    loaded = jaxmlp.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert loaded.get_params() == model.get_params()
+    assert loaded.loss_ == model.loss_ and loaded.n_iter_ == model.n_iter_
+    with pytest.raises(ModelFileError, match="already exists"):
+        jaxmlp.save(model, tmp_path / "m")
+
+
+def test_models_holding_code_are_refused(tmp_path, iris):
+    X, y = iris
+    import jax
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MLPClassifier(activation=jax.nn.softplus, max_iter=5).fit(X, y)
+    with pytest.raises(ModelFileError, match="cannot be saved"):
+        jaxmlp.save(model, tmp_path / "m")
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_crash_during_save_leaves_the_old_model_intact(trained, tmp_path):
+    """Kill the saving process while it writes; the previous model still loads and
+    predicts as before."""
+    import shutil
+
+    model_dir, _ = trained
+    target = tmp_path / "model"
+    shutil.copytree(model_dir, target)
+    before = (target / "model.json").read_bytes()
+    script = tmp_path / "slow_save.py"
+    script.write_text(
+        "import sys, time, os\n"
+        "import jaxmlp, safetensors.numpy as stn\n"
+        "model = jaxmlp.load(sys.argv[1])\n"
+        "real = stn.save_file\n"
+        "def slow(tensors, filename, *a, **k):\n"
+        "    real(tensors, filename, *a, **k)\n"
+        "    open(sys.argv[2], 'w').close()  # tell the test we are mid-save\n"
+        "    time.sleep(60)\n"
+        "stn.save_file = slow\n"
+        "jaxmlp.save(model, sys.argv[1], overwrite=True)\n"
+    )
+    flag = tmp_path / "mid-save"
+    proc = subprocess.Popen([sys.executable, str(script), str(target), str(flag)])
+    try:
+        for _ in range(600):
+            if flag.exists():
+                break
+            time.sleep(0.1)
+        assert flag.exists(), "the saving process never got to writing"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert (target / "model.json").read_bytes() == before
+    assert isinstance(jaxmlp.load(target), jaxmlp.TableModel)
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".model.saving-")]
+    assert leftovers  # the half-written temporary folder, never the model itself
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def _csv(tmp_path, text: str, name: str = "t.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _binary(path):
+    path.write_bytes(b"\x89PNG\r\n\x00\x00\x01")
+    return path
+
+
+GOOD = "a,b,color,label\n" + "".join(
+    f"{i % 7},{(i * 3) % 5},{['red', 'blue'][i % 2]},{['x', 'y'][(i // 2) % 2]}\n"
+    for i in range(40)
+)
+
+
+@pytest.mark.parametrize(
+    ("make", "extra", "fragments"),
+    [
+        (lambda p: p / "nowhere.csv", [], ["does not exist"]),
+        (lambda p: _csv(p, ""), [], ["is empty"]),
+        (lambda p: _csv(p, "a,b,label\n"), [], ["no data rows"]),
+        (lambda p: _binary(p / "x.csv"), [],
+         ["not a CSV file", "binary"]),
+        (lambda p: _csv(p, "a,b,label\n1,2,x\n3,4\n5,6,y\n"), [],
+         ["ragged rows", "line 3 has 2 field(s)", "header has 3"]),
+        (lambda p: _csv(p, GOOD), ["--target", "lable"],
+         ["'lable' is not in the table", "a, b, color, label", "Did you mean 'label'?"]),
+        (lambda p: _csv(p, GOOD.replace(",x\n", ",\n", 3)), [],
+         ["'label' has 3 missing value(s)", "--drop-missing-target"]),
+        (lambda p: _csv(p, GOOD.replace(",y\n", ",x\n")), [], ["single class"]),
+        (lambda p: _csv(p, GOOD.replace("\n3,", "\nthree,", 1)), [],
+         ["Column 'a' holds numbers but has text: 'three'", "--categorical a"]),
+        (lambda p: _csv(p, "a,b,label\n" + "".join(f"{i},,{'xy'[i % 2]}\n" for i in range(20))),
+         [], ["'b' has no values at all"]),
+        (lambda p: _csv(p, GOOD), ["--features", "a,colour"], ["'colour' is not in the table"]),
+    ],
+)  # fmt: skip
+def test_bad_tables_exit_2_and_write_nothing(tmp_path, make, extra, fragments):
+    path = make(tmp_path)
+    args = ["--target", "label", *extra] if "--target" not in extra else extra
+    result = run("train", path, *args, "--out", tmp_path / "model", "--max-iter", "5")
+    assert result.exit_code == 2, result.output
+    text = flat(result.output)
+    for fragment in fragments:
+        assert fragment in text, result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "model").exists()
+
+
+def test_missing_target_rows_can_be_dropped_and_odd_columns_are_warned_about(tmp_path):
+    rows = "".join(f"{i},{i % 3},c{i},7,{['x', 'y'][i % 2] if i % 10 else ''}\n"
+                   for i in range(60))  # fmt: skip
+    path = _csv(tmp_path, "a,b,id,const,label\n" + rows)
+    result = run("train", path, "--target", "label", "--drop-missing-target", "--no-baseline",
+                 "--max-iter", "5", "--out", tmp_path / "m")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = flat(result.output)
+    assert "'const' is constant" in text and "'id' has a distinct value in every row" in text
+
+
+def test_more_than_1000_categories_is_warned_about(tmp_path):
+    rows = "".join(f"{i % 5},k{i},{'xy'[i % 2]}\n" for i in range(1100))
+    path = _csv(tmp_path, "a,key,label\n" + rows)
+    result = run("train", path, "--target", "label", "--no-baseline", "--max-iter", "2",
+                 "--out", tmp_path / "m")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "'key' has 1100 categories (> 1000)" in flat(result.output)
+
+
+def test_an_existing_model_is_not_overwritten_without_force(trained, wine, tmp_path):
+    _, path, _ = wine
+    model_dir, _ = trained
+    before = (model_dir / "model.json").read_bytes()
+    result = run("train", path, "--target", "cultivar", "--out", model_dir, "--max-iter", "3")
+    assert result.exit_code == 2 and "already exists" in flat(result.output)
+    assert "--force" in flat(result.output)
+    assert (model_dir / "model.json").read_bytes() == before
+
+
+def test_config_file_sets_options_and_flags_override_it(wine, tmp_path):
+    _, path, _ = wine
+    config = tmp_path / "model.toml"
+    config.write_text('[model]\nhidden = [12, 6]\nsolver = "lbfgs"\nmax_iter = 15\nalpha = 0.01\n')
+    result = run("train", path, "--target", "cultivar", "--config", config, "--alpha", "0.5",
+                 "--no-baseline", "--json", "--out", tmp_path / "m")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert set(summary) >= {"model", "report", "validation", "fit_time_s"}
+    params = json.loads((tmp_path / "m" / "model.json").read_text())["estimator"]["params"]
+    assert params["hidden_layer_sizes"] == [12, 6] and params["solver"] == "lbfgs"
+    assert params["alpha"] == 0.5 and params["max_iter"] == 15
+    config.write_text("[model]\nhiden = [3]\n")
+    result = run("train", path, "--target", "cultivar", "--config", config,
+                 "--out", tmp_path / "m2")  # fmt: skip
+    assert result.exit_code == 2 and "unknown key(s) hiden" in flat(result.output)
+    result = run("train", path, "--target", "cultivar", "--solver", "newton",
+                 "--out", tmp_path / "m3")  # fmt: skip
+    assert result.exit_code == 2 and "'solver' parameter" in flat(result.output)
+    assert not (tmp_path / "m3").exists()
+
+
+def test_bad_rows_at_predict_time(trained, wine, tmp_path):
+    model_dir, _ = trained
+    _, _, df = wine
+    rows = df.drop(columns=["cultivar", "ash"]).iloc[:3]
+    rows.to_csv(tmp_path / "missing.csv", index=False)
+    result = run("predict", model_dir, tmp_path / "missing.csv")
+    assert result.exit_code == 2
+    assert "lacks column(s) the model needs: ash" in flat(result.output)
+    wrong = df.drop(columns=["cultivar"]).iloc[:3].astype({"magnesium": object})
+    wrong.loc[wrong.index[1], "magnesium"] = "lots"
+    wrong.to_csv(tmp_path / "wrong.csv", index=False)
+    result = run("predict", model_dir, tmp_path / "wrong.csv", "--out", tmp_path / "p.csv")
+    assert result.exit_code == 2
+    assert "Column 'magnesium' is declared numeric but has text: 'lots'" in flat(result.output)
+    assert not (tmp_path / "p.csv").exists()
+
+
+def _tamper(model_dir, tmp_path, how):
+    import shutil
+
+    bad = tmp_path / f"bad-{how}"
+    shutil.copytree(model_dir, bad)
+    arrays, meta_file = bad / "arrays.safetensors", bad / "model.json"
+    meta = json.loads(meta_file.read_text())
+    if how == "truncated":
+        data = arrays.read_bytes()
+        arrays.write_bytes(data[: len(data) // 2])
+    elif how == "pickle":
+        import pickle
+
+        arrays.write_bytes(pickle.dumps({"coefs.0": np.zeros(3)}))
+        meta["arrays_sha256"] = __import__("hashlib").sha256(arrays.read_bytes()).hexdigest()
+        meta_file.write_text(json.dumps(meta))
+    elif how == "shapes":
+        meta["estimator"]["params"]["hidden_layer_sizes"] = [17]
+        meta_file.write_text(json.dumps(meta))
+    elif how == "json":
+        meta_file.write_text(meta_file.read_text()[:-20])
+    elif how == "newer":
+        meta["format_version"] = FORMAT_VERSION + 1
+        meta_file.write_text(json.dumps(meta))
+    elif how == "no-meta":
+        meta_file.unlink()
+    return bad
+
+
+@pytest.mark.parametrize(
+    ("how", "fragment"),
+    [
+        ("truncated", "does not match its checksum"),
+        ("pickle", "is not a safetensors file"),
+        ("shapes", "layer 0 has weights"),
+        ("json", "is not valid JSON"),
+        ("newer", f"format version {FORMAT_VERSION + 1}"),
+        ("no-meta", "has no model.json"),
+    ],
+)
+def test_damaged_model_folders_are_refused(trained, wine, tmp_path, how, fragment):
+    model_dir, _ = trained
+    _, path, _ = wine
+    bad = _tamper(model_dir, tmp_path, how)
+    with pytest.raises(ModelFileError, match=fragment):
+        jaxmlp.load(bad)
+    result = run("predict", bad, path)
+    assert result.exit_code == 2 and fragment in flat(result.output)
+    assert "Traceback" not in result.output
+
+
+def test_a_missing_model_folder(tmp_path, wine):
+    result = run("predict", tmp_path / "nothing", wine[1])
+    assert result.exit_code == 2 and "does not exist" in flat(result.output)
+
+
+def test_cli_errors_in_a_real_process_have_no_traceback(tmp_path):
+    path = _csv(tmp_path, "a,b,label\n1,2,x\n3,4\n")
+    args = ["train", str(path), "--target", "label", "--out", str(tmp_path / "m")]
+    proc = subprocess.run([sys.executable, "-m", "jaxmlp.cli", *args], capture_output=True,
+                          text=True, env=os.environ | {"COLUMNS": "200"})  # fmt: skip
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr + proc.stdout and "ragged rows" in proc.stderr
