@@ -157,7 +157,7 @@ def train(
     target: Annotated[str, typer.Option(help="Column to predict.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Model folder to create.")],
     features: Annotated[
-        str | None, typer.Option(help="Feature columns, comma-separated [default: all others].")
+        str | None, typer.Option(help="Feature columns, comma-separated (default: all other columns).")
     ] = None,
     categorical: Annotated[
         str | None, typer.Option(help="Columns to treat as categorical, comma-separated.")
@@ -366,7 +366,7 @@ def predict(
     data: Annotated[Path, typer.Argument(help="CSV or Parquet rows to predict.")],
     proba: Annotated[bool, typer.Option(help="Add one probability column per class.")] = False,
     out_file: Annotated[
-        Path | None, typer.Option("--out", help="CSV or .parquet file [default: stdout].")
+        Path | None, typer.Option("--out", help="CSV or .parquet file (default: CSV to stdout).")
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing --out file.")] = False,
 ) -> None:
@@ -398,7 +398,7 @@ def evaluate(
     model_dir: Annotated[Path, typer.Argument(help="Model folder from `jaxmlp train`.")],
     data: Annotated[Path, typer.Argument(help="CSV or Parquet rows with the target column.")],
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Folder for report.html [default: none].")
+        Path | None, typer.Option("--out", help="Folder to write report.html into (default: no report).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
