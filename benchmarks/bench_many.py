@@ -49,6 +49,7 @@ from jaxmlp.training import _init_params
 
 RESULTS = Path(__file__).parent / "results"
 sys.path.insert(0, str(Path(__file__).parent))
+import torch_rows  # noqa: E402 -- optional PyTorch rows
 from bench_tutorial import tutorial_loop  # noqa: E402 -- the tutorial's loop, shared
 
 
@@ -123,6 +124,12 @@ def main() -> None:
     rows.append(("P1 jaxmlp fit (steady)", best_of(p1_fit, 10)))
     rows.append(("P1 scikit-learn (250 epochs, no per-epoch metrics)",
                  best_of(lambda: sk_tutorial(split, 0))))  # fmt: skip
+    notes = []
+    if torch_rows.available():
+        torch_rows.p1_torch(split)  # warm-up
+        rows.append(("P1 PyTorch eager (CPU)", min(torch_rows.p1_torch(split) for _ in range(3))))
+    else:
+        notes.append("PyTorch rows skipped: torch is not installed (pip install torch==2.13.0).")
 
     m = args.models
     n_dev = len(jax.local_devices())
@@ -154,6 +161,8 @@ def main() -> None:
     t_sk = _once(lambda: p4_fit(SkMLP))
     rows.append(("P4 jaxmlp MLPClassifier float32 (steady)", t_jx))
     rows.append(("P4 scikit-learn (float32 input, computes in float32)", t_sk))
+    if torch_rows.available():
+        rows.append(("P4 PyTorch eager (CPU, float32)", torch_rows.p4_torch(X, y)))
 
     lines = [f"matmul peak (float32, 2048^2, jit): {peak:.0f} GFLOP/s", "",
              "| what | time | note |", "|---|---:|---|"]  # fmt: skip
@@ -165,7 +174,7 @@ def main() -> None:
             note = f"{t / m * 1e3:.2f} ms per model"
         lines.append(f"| {name} | {t:.3f} s | {note} |")
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, jax {jax.__version__}"
-    text = f"Many-models benchmark ({machine})\n\n" + "\n".join(lines)
+    text = f"Many-models benchmark ({machine})\n\n" + "\n".join([*lines, "", *notes])
     print(text)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "many.md").write_text(text + "\n")

@@ -157,7 +157,7 @@ def train(
     target: Annotated[str, typer.Option(help="Column to predict.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Model folder to create.")],
     features: Annotated[
-        str | None, typer.Option(help="Feature columns, comma-separated (default: all other columns).")
+        str | None, typer.Option(help="Feature columns, comma-separated (default: all others).")
     ] = None,
     categorical: Annotated[
         str | None, typer.Option(help="Columns to treat as categorical, comma-separated.")
@@ -398,7 +398,7 @@ def evaluate(
     model_dir: Annotated[Path, typer.Argument(help="Model folder from `jaxmlp train`.")],
     data: Annotated[Path, typer.Argument(help="CSV or Parquet rows with the target column.")],
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Folder to write report.html into (default: no report).")
+        Path | None, typer.Option("--out", help="Folder for report.html (default: none).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
