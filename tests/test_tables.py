@@ -374,3 +374,41 @@ def test_cli_errors_in_a_real_process_have_no_traceback(tmp_path):
                           text=True, env=os.environ | {"COLUMNS": "200"})  # fmt: skip
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr + proc.stdout and "ragged rows" in proc.stderr
+
+
+def test_test_file_and_kind_overrides(tmp_path):
+    """--test-file gives the validation rows; --categorical turns a numeric column into
+    categories (one-hot), --numeric parses a text column as numbers; two numeric
+    features give the decision view over the features themselves."""
+    rng = np.random.RandomState(0)
+    n = 120
+    df = pd.DataFrame({"x1": rng.randn(n), "x2": rng.randn(n).astype(str),
+                       "grade": rng.choice([1, 2, 3], n)})  # fmt: skip
+    df["label"] = np.where(df.x1 + df.x2.astype(float) > 0, "pos", "neg")
+    df.iloc[:90].to_csv(tmp_path / "train.csv", index=False)
+    df.iloc[90:].to_csv(tmp_path / "test.csv", index=False)
+    result = run("train", tmp_path / "train.csv", "--target", "label", "--test-file",
+                 tmp_path / "test.csv", "--categorical", "grade", "--numeric", "x2",
+                 "--max-iter", "20", "--no-baseline", "--out", tmp_path / "m")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "90 train / 30 validation rows" in flat(result.output)
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())["table"]
+    assert meta["numeric"] == ["x1", "x2"] and meta["categorical"] == ["grade"]
+    assert meta["categories"] == [["1", "2", "3"]]
+    # two numeric features and a category: PCA view; drop the category for the raw view
+    result = run("train", tmp_path / "train.csv", "--target", "label", "--features", "x1,x2",
+                 "--numeric", "x2", "--max-iter", "20", "--no-baseline",
+                 "--out", tmp_path / "m2")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = (tmp_path / "m2" / "report.html").read_text()
+    assert "Decision surface" in report
+
+
+def test_evaluate_needs_the_target_column(trained, wine, tmp_path):
+    model_dir, _ = trained
+    _, _, df = wine
+    df.drop(columns=["cultivar"]).to_csv(tmp_path / "unlabelled.csv", index=False)
+    result = run("evaluate", model_dir, tmp_path / "unlabelled.csv")
+    assert result.exit_code == 2
+    assert "no target column 'cultivar'" in flat(result.output)
+    assert "jaxmlp predict" in flat(result.output)
