@@ -304,3 +304,18 @@ def test_blocks_and_devices_give_the_same_models(tmp_path, tutorial):
         alone = fit(mlp((16,)), make_optimizer("momentum", lr, momentum=0.9), tutorial[0],
                     TrainConfig(epochs=30, seed=i))  # fmt: skip
         np.testing.assert_allclose(two[i], alone.history.test_loss, rtol=2e-5, atol=1e-6)
+
+
+def test_ensemble_passes_scikit_learns_estimator_checks():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(
+            MLPEnsembleClassifier(MLPClassifier(max_iter=50), n_estimators=2, random_state=0),
+            on_fail=None,
+        )
+    failed = [(r["check_name"], str(r["exception"])[:200]) for r in results
+              if r["status"] == "failed"]  # fmt: skip
+    assert not failed
+    assert len(results) > 50

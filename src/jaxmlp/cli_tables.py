@@ -250,9 +250,11 @@ def train(
         f"rows, {len(table.schema.features)} features ({split.X_train.shape[1]} after "
         f"encoding), {len(table.classes)} classes")  # fmt: skip
 
+    from jaxmlp.cache import enable_compilation_cache
     from jaxmlp.engine import DivergenceError
     from jaxmlp.table_model import TableModel
 
+    enable_compilation_cache()
     estimator._monitor = [(split.X_train, split.y_train), (split.X_test, split.y_test)]
     t_fit = time.perf_counter()
     from jaxmlp.cli import _count_progress
@@ -374,8 +376,10 @@ def predict(
     import numpy as np
     import pandas as pd
 
+    from jaxmlp.cache import enable_compilation_cache
     from jaxmlp.tables import TableError
 
+    enable_compilation_cache()
     model = _load_model(model_dir)
     df = _load_table(data)
     df = df.set_axis([str(c) for c in df.columns], axis=1)

@@ -203,7 +203,8 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """Class with the highest mean probability, shape (n_samples,)."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # checks that the ensemble is fitted first
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def predict_uncertainty(self, X) -> Uncertainty:
         """How much the members disagree, per sample: see :class:`Uncertainty`."""
