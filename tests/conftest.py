@@ -63,6 +63,11 @@ class CompileCounter:
         """Compilations of the jitted function called ``name``."""
         return sum(n == f"jit({name})" for n in self.names)
 
+    def training(self) -> int:
+        """Training programs lowered: ``_run_chunk`` itself, or the call of its stored
+        lowered form (``jaxmlp.exported``, active once a compilation cache is enabled)."""
+        return self.count("_run_chunk") + self.count("call")
+
 
 _COUNTER = CompileCounter()
 jax.monitoring.register_event_duration_secs_listener(_COUNTER)

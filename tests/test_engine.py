@@ -126,7 +126,7 @@ def test_no_recompilation_after_first_call(tutorial, compiles):
     split, net, opt = tutorial
     config = TrainConfig(epochs=17, batch_size=32, seed=1)  # 17 epochs: a fresh program
     fit(net, opt, split, config)
-    assert compiles.count("_run_chunk") == 1  # the ragged last batch needs no second program
+    assert compiles.training() == 1  # the ragged last batch needs no second program
     compiles.names.clear()
     fit(net, opt, split, config)
     fit(net, opt, split, TrainConfig(epochs=17, batch_size=32, seed=2))  # seed is data
@@ -140,7 +140,7 @@ def test_chunked_run_compiles_one_program_and_equals_one_call(tutorial, compiles
     seen = []
     chunked = fit(net, opt, split, TrainConfig(epochs=23), chunk_epochs=5,
                   callback=lambda done, h: seen.append((done, len(h.epoch))))  # fmt: skip
-    assert compiles.count("_run_chunk") == 1  # chunks of 5, the last one of 3: one program
+    assert compiles.training() == 1  # chunks of 5, the last one of 3: one program
     assert seen == [(5, 5), (10, 10), (15, 15), (20, 20), (23, 23)]
     assert_params_close(chunked.params, whole.params, atol=1e-6)
     np.testing.assert_allclose(history_array(chunked.history), history_array(whole.history))

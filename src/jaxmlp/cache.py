@@ -26,6 +26,8 @@ def enable_compilation_cache(folder: str | os.PathLike | None = None) -> Path | 
 
     Notes
     -----
+    Training programs are also kept lowered (serialised StableHLO, see
+    :mod:`jaxmlp.exported`), so a new process skips tracing and lowering as well.
     JAX caches only programs that took longer to compile than
     ``jax_persistent_cache_min_compile_time_secs`` (1 s by default), which few of ours do,
     so that threshold (and the minimum entry size) is lowered to 0.
@@ -43,4 +45,7 @@ def enable_compilation_cache(folder: str | os.PathLike | None = None) -> Path | 
     jax.config.update("jax_compilation_cache_dir", str(folder))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    from jaxmlp import exported
+
+    exported.set_folder(Path(folder))  # lowered training programs too
     return Path(folder)

@@ -628,11 +628,13 @@ def train(
     """
     if len(evals) != program.n_evals:
         raise ValueError(f"program expects {program.n_evals} evaluation sets, got {len(evals)}")
+    from jaxmlp.exported import run_chunk  # _run_chunk, or its stored lowered program
+
     # computed on the host: an eager device add would compile a tiny program per process
     last_epoch = np.asarray(state.epoch, np.int32) + np.int32(max_epochs)
     losses, metrics, done = [], [], 0
     while True:
-        state, n_run, l_chunk, m_chunk = _run_chunk(program, hyper, state, data, evals, last_epoch)
+        state, n_run, l_chunk, m_chunk = run_chunk(program, hyper, state, data, evals, last_epoch)
         n_run = int(n_run)  # host sync, once per chunk
         # slice on the host: slicing the device array by n_run would compile per length
         losses.append(np.asarray(l_chunk)[:n_run])

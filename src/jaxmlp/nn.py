@@ -238,7 +238,10 @@ def _build_mlp(
     for h in hidden:
         layers += [Dense(h), act, Dropout()] if dropout else [Dense(h), act]
     layers.append(Dense(n_outputs))
-    return Network(*serial(*layers))
+    net = Network(*serial(*layers))
+    if isinstance(activation, str):  # a stable description (see jaxmlp.exported)
+        net.apply._jaxmlp_spec = ("mlp", hidden, activation, n_outputs, beta, dropout)
+    return net
 
 
 def n_params(params) -> int:

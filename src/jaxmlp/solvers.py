@@ -41,6 +41,7 @@ def sgd(nesterov: bool) -> Callable:
             learning_rate=hyper.learning_rate, momentum=hyper.momentum, nesterov=nesterov
         )
 
+    factory._jaxmlp_spec = ("sklearn-sgd", nesterov)
     return factory
 
 
@@ -55,3 +56,8 @@ def adam(hyper) -> optax.GradientTransformation:
 def lbfgs(hyper) -> optax.GradientTransformation:
     """Factory ``hyper -> optax.lbfgs`` (step sizes from the zoom line search)."""
     return optax.lbfgs()
+
+
+# stable descriptions of the factories (see jaxmlp.exported)
+adam._jaxmlp_spec = ("adam",)
+lbfgs._jaxmlp_spec = ("lbfgs",)

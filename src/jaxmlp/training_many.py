@@ -46,6 +46,7 @@ def _factory(name: str):
             nesterov=name == "nesterov",
         )  # fmt: skip
 
+    factory._jaxmlp_spec = ("fit_many", name)
     return factory
 
 
