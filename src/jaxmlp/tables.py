@@ -301,6 +301,22 @@ class PreparedTable(NamedTuple):
     frames: tuple
 
 
+def _check_discrete(series, target: str) -> None:
+    """A classifier's target holds classes; non-integral numbers mean a regression target."""
+    import pandas as pd
+
+    if pd.api.types.is_float_dtype(series):
+        values = series.to_numpy()
+        fractional = values != np.round(values)
+        if fractional.any():
+            raise TableError(
+                f"Target column '{target}' holds continuous numbers (e.g. "
+                f"{values[fractional][0]!r}; {series.nunique()} distinct values): jaxmlp "
+                "trains classifiers, which need a column of classes. Bin the values into "
+                "classes first, or choose another --target."
+            )
+
+
 def encode_target(values, classes=None):
     """Class indices of ``values``; ``classes`` fixes the order (values outside it are a
     :class:`TableError`)."""
@@ -347,6 +363,7 @@ def prepare_table(
     df = df.set_axis([str(c) for c in df.columns], axis=1)
     schema, notes = infer_schema(df, target, features, categorical, numeric)
     df = target_values(df, target, drop_missing_target)
+    _check_discrete(df[target], target)
     classes, y = encode_target(df[target].to_numpy())
     if len(classes) < 2:
         raise TableError(
