@@ -159,17 +159,35 @@ def plot_ensemble_surface(result: SweepResult, cell: int) -> Figure:
     else:
         cs = left.contourf(xx, yy, mean.argmax(axis=1).reshape(xx.shape),
                            levels=np.arange(result.n_classes + 1) - 0.5,
-                           cmap=matplotlib.colormaps["tab10"], alpha=0.6)  # fmt: skip
-        fig.colorbar(cs, ax=left, label="predicted class", fraction=0.05, pad=0.03)
+                           cmap=_class_colors(result.n_classes), alpha=0.6)  # fmt: skip
+        bar = fig.colorbar(cs, ax=left, label="predicted class", fraction=0.05, pad=0.03)
+        bar.set_ticks(range(result.n_classes))
     cs2 = right.contourf(xx, yy, mutual.reshape(xx.shape), levels=12,
                          cmap=matplotlib.colormaps["magma_r"])  # fmt: skip
     fig.colorbar(cs2, ax=right, label="mutual information (nats)", fraction=0.05, pad=0.03)
     for ax in (left, right):
-        _scatter(ax, split)
+        if result.n_classes == 2:
+            _scatter(ax, split)
+        else:  # more classes than the tutorial's red/blue: one tab10 colour each
+            cmap = _class_colors(result.n_classes)
+            for X, y, alpha in ((split.X_train, split.y_train, 1.0),
+                                (split.X_test, split.y_test, 0.4)):  # fmt: skip
+                ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5,
+                           vmax=result.n_classes - 0.5, edgecolors="k", linewidths=0.5,
+                           s=25, alpha=alpha)  # fmt: skip
+            ax.set_xlabel("$x_1$")
+            ax.set_ylabel("$x_2$")
     n = members.shape[0]
     left.set_title(f"Ensemble of {n} seeds: mean prediction")
     right.set_title("Epistemic uncertainty (members disagree)")
     return fig
+
+
+def _class_colors(k: int):
+    from matplotlib.colors import ListedColormap
+
+    tab10 = matplotlib.colormaps["tab10"]
+    return ListedColormap([tab10(i % 10) for i in range(k)])
 
 
 def build_summary(result: SweepResult) -> dict[str, Any]:
