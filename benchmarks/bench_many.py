@@ -9,6 +9,8 @@
   `train_many` as one plain vmap, in cache-sized blocks, and spread over one CPU device
   per core; vs scikit-learn one model after the other (timed on `--sklearn-models` models
   and scaled to M; scikit-learn's per-model time is flat).
+- grid: a 5-fold grid search of 9 candidates on digits -- MLPSearchCV vs GridSearchCV over
+  jaxmlp's and over scikit-learn's MLPClassifier.
 - P4: 160,000 x 50 -> 256 -> 256 -> 5 classes, adam, batch 256, 5 epochs, float32:
   achieved GFLOP/s (6 x MACs per sample per epoch) as a share of the matmul peak.
 
@@ -101,6 +103,36 @@ def p3_jaxmlp(split, m: int, block: int | None, devices: int) -> float:
     return best_of(run, 1)
 
 
+def grid_search_rows() -> list[tuple[str, float]]:
+    """5-fold grid of 9 candidates (lr x alpha) on digits, float32, max_iter=100."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import GridSearchCV
+
+    from jaxmlp import MLPSearchCV
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    grid = {"learning_rate_init": [1e-3, 3e-3, 1e-2], "alpha": [1e-4, 1e-3, 1e-2]}
+    kw = dict(hidden_layer_sizes=(64,), max_iter=100, random_state=0)
+
+    def search(make):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            make().fit(X, y)
+
+    def run(make):
+        return best_of(lambda: search(make), 1)
+
+    return [
+        ("grid 9x5 digits: MLPSearchCV (all devices)",
+         run(lambda: MLPSearchCV(MLPClassifier(**kw), grid, cv=5))),
+        ("grid 9x5 digits: GridSearchCV(jaxmlp.MLPClassifier)",
+         run(lambda: GridSearchCV(MLPClassifier(**kw), grid, cv=5))),
+        ("grid 9x5 digits: GridSearchCV(scikit-learn MLPClassifier)",
+         _once(lambda: search(lambda: GridSearchCV(SkMLP(**kw), grid, cv=5)))),
+    ]  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=1000)
@@ -145,6 +177,8 @@ def main() -> None:
         sk_tutorial(split, seed)
     rows.append((f"P3 scikit-learn, {m} models one by one (from {k})",
                  (time.perf_counter() - t0) / k * m))  # fmt: skip
+
+    rows.extend(grid_search_rows())
 
     X, y = make_classification(n_samples=args.rows, n_features=50, n_informative=20,
                                n_classes=5, random_state=0)  # fmt: skip
