@@ -107,7 +107,7 @@ def _estimator_params(ctx: typer.Context, given: dict[str, Any], config: dict) -
                 value = _batch_size(str(value))
         else:
             value = given[name]
-        if value is None and name in ("class_weight",):
+        if value is None and name == "class_weight":
             continue
         params[param] = convert(value) if convert and value is not None else value
     params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
@@ -314,8 +314,6 @@ def train(
 
 
 def _baseline(params: dict, split, classes) -> dict:
-    import time as _time
-
     from sklearn.neural_network import MLPClassifier as SkMLP
 
     from jaxmlp.table_report import metrics
@@ -323,12 +321,12 @@ def _baseline(params: dict, split, classes) -> dict:
     kw = {k: v for k, v in params.items() if k not in ("dropout", "class_weight")}
     if kw.get("activation") in ("swish", "gelu"):
         kw["activation"] = "relu"  # scikit-learn has neither
-    t = _time.perf_counter()
+    t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sk = SkMLP(**kw).fit(split.X_train, split.y_train)
     result = metrics(split.y_test, sk.predict_proba(split.X_test), classes)
-    result["fit_time_s"] = _time.perf_counter() - t
+    result["fit_time_s"] = time.perf_counter() - t
     return result
 
 

@@ -21,6 +21,7 @@ import jax
 import numpy as np
 
 from jaxmlp.engine import (
+    Data,
     DivergenceError,
     HostData,
     Hyper,
@@ -144,9 +145,8 @@ def estimate_bytes(job: Job, stacked_rows: bool) -> int:
     rows = N if job.program.batch is None else job.program.batch
     activations = 4 * rows * (F + sum(widths))
     evals = sum(2 * e.X.shape[0] * (e.X.shape[1] + max(widths)) for e in job.evals)
-    own_rows = (2 if stacked_rows else 1) * N * (F + 2) if job.program.batch else 0
-    if stacked_rows and not job.program.batch:
-        own_rows = N * (F + 2)
+    # a model's own copy of the rows, and the per-epoch shuffled copy (mini-batches)
+    own_rows = (int(stacked_rows) + int(job.program.batch is not None)) * N * (F + 2)
     return item * (copies * n_params + activations + evals + own_rows)
 
 
@@ -177,9 +177,7 @@ def _stack_data(datas: Sequence[HostData]):
     return HostData(*(_stack_leaf([d[k] for d in datas]) for k in range(4)))
 
 
-def _to_device(d: HostData):
-    from jaxmlp.engine import Data
-
+def _to_device(d: HostData) -> Data:
     return Data(*jax.tree_util.tree_map(jax.numpy.asarray, tuple(d)))
 
 

@@ -264,7 +264,8 @@ def train_many(
         losses.append(np.asarray(l_chunk)[:M])
         metrics.append(np.asarray(m_chunk)[:M])
         done += program.chunk
-        mine = jax.tree_util.tree_map(lambda a: a[:M], states)
+        # without padding models, no slicing (each slice would be a device operation)
+        mine = states if padded == M else jax.tree_util.tree_map(lambda a: a[:M], states)
         result = ManyResult(
             mine,
             np.concatenate(losses, axis=1),

@@ -7,7 +7,7 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["render_demo_report"]
+__all__ = ["html_page", "render_demo_report"]
 
 _CSS = """
 body { font-family: system-ui, -apple-system, Segoe UI, Roboto, sans-serif; margin: 2rem auto;
@@ -60,6 +60,22 @@ def _kv_table(rows: Mapping[str, Any]) -> str:
     return f"<table><tbody>{body}</tbody></table>"
 
 
+def html_page(title: str, body: str, versions: Mapping[str, Any]) -> str:
+    """A complete, self-contained HTML document: ``title`` as heading, ``body`` (HTML),
+    then the package versions."""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title><style>{_CSS}</style></head>
+<body>
+<h1>{html.escape(title)}</h1>
+{body}
+<h2>Versions</h2>
+{_kv_table(versions)}
+</body></html>
+"""
+
+
 def render_demo_report(
     summary: Mapping[str, Any], images: Mapping[str, bytes], eval_log: list[str]
 ) -> str:
@@ -110,12 +126,7 @@ def render_demo_report(
     title = f"jaxmlp demo: {cfg['dataset']}"
     surfaces = _figure(images, "model_surface", "jaxmlp: P(class 1) = softmax(logits)[:, 1]")
     surfaces += _figure(images, "baseline_surface", "scikit-learn baseline: predict_proba[:, 1]")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title><style>{_CSS}</style></head>
-<body>
-<h1>{html.escape(title)}</h1>
+    body = f"""
 <p class="sub">MLP {html.escape(str(data["n_features"]))}-{hidden}-{data["n_classes"]}
 ({html.escape(cfg["activation"])}), {html.escape(cfg["optimizer"])} lr={cfg["lr"]},
 {cfg["epochs"]} epochs, {
@@ -144,7 +155,5 @@ def render_demo_report(
 
 <h2>Settings</h2>
 {_kv_table(cfg)}
-<h2>Versions</h2>
-{_kv_table(summary["versions"])}
-</body></html>
 """
+    return html_page(title, body, summary["versions"])

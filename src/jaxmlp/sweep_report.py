@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 from pathlib import Path
@@ -23,7 +22,7 @@ from matplotlib.figure import Figure
 
 from jaxmlp.files import atomic_write
 from jaxmlp.plots import _scatter, mesh_grid, png_bytes
-from jaxmlp.report import _CSS, _figure, _kv_table
+from jaxmlp.report import _figure, html_page
 from jaxmlp.sweep import SweepResult
 
 __all__ = ["SWEEP_FILES", "plot_heatmaps", "plot_seed_bands", "write_sweep_outputs"]
@@ -262,12 +261,7 @@ def render_sweep_report(result: SweepResult, summary: dict, images: dict[str, by
     caption = "Best cell's seeds as an ensemble: mean prediction and uncertainty"
     surface = _figure(images, "ensemble_surface", caption)
     surface_section = f"<h2>Ensemble of the best cell</h2><div class='row'>{surface}</div>"
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title><style>{_CSS}</style></head>
-<body>
-<h1>{html.escape(title)}</h1>
+    body = f"""
 <p class="sub">{summary["n_models"]} models ({summary["n_cells"]} grid cells × {cfg.seeds}
 seeds), {cfg.optimizer}, {cfg.activation}, {cfg.epochs} epochs,
 {"full batch" if cfg.batch_size is None else f"batch size {cfg.batch_size}"};
@@ -286,10 +280,8 @@ program(s), {summary["fit_time_s"]:.2f} s (compilation included).</p>
 <th>momentum</th><th>validation accuracy</th><th>diverged seeds</th></tr></thead>
 <tbody>{body}</tbody></table>
 <p>Per-model results: <code>results.csv</code>, <code>results.json</code>.</p>
-<h2>Versions</h2>
-{_kv_table(summary["versions"])}
-</body></html>
 """  # noqa: E501
+    return html_page(title, body, summary["versions"])
 
 
 def _best_line(best: dict) -> str:

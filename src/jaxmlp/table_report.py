@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from jaxmlp.plots import png_bytes
-from jaxmlp.report import _CSS, _figure, _kv_table
+from jaxmlp.report import _figure, _kv_table, html_page
 
 __all__ = ["data_summary", "metrics", "render_images", "render_table_report"]
 
@@ -250,12 +250,7 @@ def render_table_report(title: str, summary: dict, images: dict[str, bytes]) -> 
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in summary.get("warnings", []))
     notes = f'<ul class="warn">{notes}</ul>' if notes else ""
     curves = _figure(images, "learning_curves", "Loss and accuracy per epoch")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title><style>{_CSS}</style></head>
-<body>
-<h1>{html.escape(title)}</h1>
+    body = f"""
 <p class="sub">{html.escape(summary.get("subtitle", ""))}</p>
 {notes}
 <h2>Metrics on the validation rows</h2>
@@ -277,7 +272,5 @@ def render_table_report(title: str, summary: dict, images: dict[str, bytes]) -> 
 <tbody>{balance}</tbody></table></div>
 <h2>Settings</h2>
 {_kv_table(summary.get("settings", {}))}
-<h2>Versions</h2>
-{_kv_table(summary.get("versions", {}))}
-</body></html>
 """
+    return html_page(title, body, summary.get("versions", {}))
