@@ -4,15 +4,19 @@
 
 - matmul: the machine's float32 matmul throughput (2048 x 2048, jit), the reference.
 - P1: the tutorial's training (250 full-batch epochs, per-epoch train/test metrics), one
-  model: the tutorial's own loop, jaxmlp's engine (steady state), scikit-learn.
+  model: the tutorial's own loop, jaxmlp's engine (steady state), scikit-learn, PyTorch.
 - P3: M tutorial models with different seeds, same 250 epochs and metrics: jaxmlp's
   `train_many` as one plain vmap, in cache-sized blocks, and spread over one CPU device
-  per core; vs scikit-learn one model after the other (timed on `--sklearn-models` models
-  and scaled to M; scikit-learn's per-model time is flat).
+  per core; vs scikit-learn (and skorch) one model after the other (timed on
+  `--sklearn-models` models and scaled to M; their per-model time is flat).
 - grid: a 5-fold grid search of 9 candidates on digits -- MLPSearchCV vs GridSearchCV over
   jaxmlp's and over scikit-learn's MLPClassifier.
 - P4: 160,000 x 50 -> 256 -> 256 -> 5 classes, adam, batch 256, 5 epochs, float32:
-  achieved GFLOP/s (6 x MACs per sample per epoch) as a share of the matmul peak.
+  achieved GFLOP/s (6 x MACs per sample per epoch) as a share of the matmul peak; jaxmlp,
+  scikit-learn, PyTorch eager and skorch.
+
+PyTorch and skorch rows need the optional extra (`pip install -e ".[bench]"`); without it
+they are skipped with a note.
 
 Writes benchmarks/results/many.{json,md}.
 """
@@ -177,6 +181,12 @@ def main() -> None:
         sk_tutorial(split, seed)
     rows.append((f"P3 scikit-learn, {m} models one by one (from {k})",
                  (time.perf_counter() - t0) / k * m))  # fmt: skip
+    if torch_rows.available("skorch"):
+        torch_rows.p3_skorch(split, 0, epochs=5)  # warm-up
+        per_model = sum(torch_rows.p3_skorch(split, s) for s in range(k)) / k
+        rows.append((f"P3 skorch (PyTorch), {m} models one by one (from {k})", per_model * m))
+    else:
+        notes.append("skorch rows skipped: skorch is not installed (pip install -e '.[bench]').")
 
     rows.extend(grid_search_rows())
 
@@ -197,6 +207,8 @@ def main() -> None:
     rows.append(("P4 scikit-learn (float32 input, computes in float32)", t_sk))
     if torch_rows.available():
         rows.append(("P4 PyTorch eager (CPU, float32)", torch_rows.p4_torch(X, y)))
+    if torch_rows.available("skorch"):
+        rows.append(("P4 skorch NeuralNetClassifier (CPU, float32)", torch_rows.p4_skorch(X, y)))
 
     lines = [f"matmul peak (float32, 2048^2, jit): {peak:.0f} GFLOP/s", "",
              "| what | time | note |", "|---|---:|---|"]  # fmt: skip

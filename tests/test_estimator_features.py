@@ -207,6 +207,26 @@ def test_float32_input_trains_in_float32(iris):
     assert quiet_fit(MLPClassifier(**FAST), X, y).coefs_[0].dtype == np.float64  # as scikit-learn
 
 
+def test_dtype_sets_the_training_precision_whatever_the_input(iris):
+    X, y = iris
+    X32 = X.astype(np.float32)
+    # dtype='float32' on float64 input is the fit on the same rows rounded to float32
+    a = quiet_fit(MLPClassifier(dtype="float32", **FAST), X, y)
+    b = quiet_fit(MLPClassifier(**FAST), X32, y)
+    assert a.coefs_[0].dtype == np.float32
+    for ca, cb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True):
+        np.testing.assert_array_equal(ca, cb)
+    assert a.loss_curve_ == b.loss_curve_
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X32))
+    # and dtype='float64' trains float32 input in float64
+    c = quiet_fit(MLPClassifier(dtype="float64", **FAST), X32, y)
+    d = quiet_fit(MLPClassifier(**FAST), X32.astype(np.float64), y)
+    assert c.coefs_[0].dtype == np.float64
+    np.testing.assert_array_equal(c.coefs_[0], d.coefs_[0])
+    # the two precisions learn the same model to float32 accuracy
+    np.testing.assert_allclose(a.predict_proba(X), d.predict_proba(X), atol=1e-4)
+
+
 def test_buckets():
     assert [bucket(n) for n in (1, 8, 9, 17, 100, 4096, 4097, 6145, 8193, 10000)] == [
         8, 8, 16, 32, 128, 4096, 6144, 8192, 12288, 12288,
@@ -294,6 +314,7 @@ def test_wrong_feature_count_at_predict(iris):
         ({"class_weight": "even"}, "class_weight"),
         ({"optimizer": "adam"}, "optimizer"),
         ({"max_iter": 0}, "max_iter"),
+        ({"dtype": "float16"}, "dtype"),
     ],
 )
 def test_invalid_parameters_raise_at_fit(iris, params, name):

@@ -18,11 +18,21 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from jaxmlp import MLPClassifier
 
 
+def _expected_failures(estimator) -> dict[str, str]:
+    if estimator.dtype != "float32":
+        return {}  # none: the same as scikit-learn's own MLPClassifier
+    why = ("asserts predict_proba equal to rtol 1e-7, below float32 resolution: training on "
+           "repeated rows sums the gradient in another order")  # fmt: skip
+    return {f"check_sample_weight_equivalence_on_{k}_data": why for k in ("dense", "sparse")}
+
+
 @parametrize_with_checks(
     [
         MLPClassifier(max_iter=100),  # scikit-learn checks its own MLP with max_iter=100
         MLPClassifier(solver="sgd", momentum=0.9, max_iter=100),
-    ]
+        MLPClassifier(max_iter=100, dtype="float32"),  # float64 check data trained in float32
+    ],
+    expected_failed_checks=_expected_failures,
 )
 def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():

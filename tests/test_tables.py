@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import quiet_fit
 from typer.testing import CliRunner
 
 import jaxmlp
@@ -123,16 +124,31 @@ def test_save_load_round_trip_predicts_identically(tmp_path, iris, solver):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = MLPClassifier(hidden_layer_sizes=(8,), solver=solver, max_iter=30,
-                              early_stopping=solver == "sgd", random_state=0)  # fmt: skip
+                              early_stopping=solver == "sgd", random_state=0,
+                              dtype="float32" if solver == "adam" else None)  # fmt: skip
         model.fit(X, labels)
     jaxmlp.save(model, tmp_path / "m")
     loaded = jaxmlp.load(tmp_path / "m")
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
     assert loaded.get_params() == model.get_params()
+    assert loaded.coefs_[0].dtype == model.coefs_[0].dtype
     assert loaded.loss_ == model.loss_ and loaded.n_iter_ == model.n_iter_
     with pytest.raises(ModelFileError, match="already exists"):
         jaxmlp.save(model, tmp_path / "m")
+
+
+def test_model_files_written_before_the_dtype_option_still_load(tmp_path, iris):
+    X, y = iris
+    model = quiet_fit(MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0), X, y)
+    jaxmlp.save(model, tmp_path / "m")
+    meta_file = tmp_path / "m" / "model.json"
+    meta = json.loads(meta_file.read_text())
+    del meta["estimator"]["params"]["dtype"]  # as jaxmlp 0.x before `dtype` wrote it
+    meta_file.write_text(json.dumps(meta))
+    loaded = jaxmlp.load(tmp_path / "m")
+    assert loaded.dtype is None
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
 def test_models_holding_code_are_refused(tmp_path, iris):
@@ -279,7 +295,10 @@ def test_an_existing_model_is_not_overwritten_without_force(trained, wine, tmp_p
 def test_config_file_sets_options_and_flags_override_it(wine, tmp_path):
     _, path, _ = wine
     config = tmp_path / "model.toml"
-    config.write_text('[model]\nhidden = [12, 6]\nsolver = "lbfgs"\nmax_iter = 15\nalpha = 0.01\n')
+    config.write_text(
+        '[model]\nhidden = [12, 6]\nsolver = "lbfgs"\nmax_iter = 15\nalpha = 0.01\n'
+        'dtype = "float32"\n'
+    )
     result = run("train", path, "--target", "cultivar", "--config", config, "--alpha", "0.5",
                  "--no-baseline", "--json", "--out", tmp_path / "m")  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -287,7 +306,8 @@ def test_config_file_sets_options_and_flags_override_it(wine, tmp_path):
     assert set(summary) >= {"model", "report", "validation", "fit_time_s"}
     params = json.loads((tmp_path / "m" / "model.json").read_text())["estimator"]["params"]
     assert params["hidden_layer_sizes"] == [12, 6] and params["solver"] == "lbfgs"
-    assert params["alpha"] == 0.5 and params["max_iter"] == 15
+    assert params["alpha"] == 0.5 and params["max_iter"] == 15 and params["dtype"] == "float32"
+    assert jaxmlp.load(tmp_path / "m").estimator.coefs_[0].dtype == np.float32
     config.write_text("[model]\nhiden = [3]\n")
     result = run("train", path, "--target", "cultivar", "--config", config,
                  "--out", tmp_path / "m2")  # fmt: skip
@@ -296,6 +316,10 @@ def test_config_file_sets_options_and_flags_override_it(wine, tmp_path):
                  "--out", tmp_path / "m3")  # fmt: skip
     assert result.exit_code == 2 and "'solver' parameter" in flat(result.output)
     assert not (tmp_path / "m3").exists()
+    result = run("train", path, "--target", "cultivar", "--dtype", "float16",
+                 "--out", tmp_path / "m4")  # fmt: skip
+    assert result.exit_code == 2 and "'dtype' parameter" in flat(result.output)
+    assert "float16" in flat(result.output) and not (tmp_path / "m4").exists()
 
 
 def test_bad_rows_at_predict_time(trained, wine, tmp_path):

@@ -51,6 +51,7 @@ _ESTIMATOR_OPTIONS = {
     "dropout": ("dropout", float),
     "class_weight": ("class_weight", None),
     "random_state": ("random_state", int),
+    "dtype": ("dtype", None),
 }
 
 
@@ -200,6 +201,10 @@ def train(
     dropout: Annotated[float, typer.Option(help="Dropout rate of hidden units.")] = 0.0,
     class_weight: Annotated[str | None, typer.Option(help="'balanced' or omit.")] = None,
     random_state: Annotated[int, typer.Option(help="Seed.")] = 0,
+    dtype: Annotated[
+        str | None,
+        typer.Option(help="float32 or float64 (default: float64, as scikit-learn for tables)."),
+    ] = None,
     baseline: Annotated[
         bool, typer.Option("--baseline/--no-baseline", help="Fit scikit-learn's MLP too.")
     ] = True,
@@ -220,7 +225,7 @@ def train(
                  learning_rate=learning_rate, max_iter=max_iter, batch_size=batch_size,
                  momentum=momentum, early_stopping=early_stopping,
                  n_iter_no_change=n_iter_no_change, tol=tol, dropout=dropout,
-                 class_weight=class_weight, random_state=random_state)  # fmt: skip
+                 class_weight=class_weight, random_state=random_state, dtype=dtype)  # fmt: skip
     params = _estimator_params(ctx, given, cfg)
     from sklearn.utils._param_validation import InvalidParameterError
 
@@ -314,18 +319,20 @@ def train(
 
 
 def _baseline(params: dict, split, classes) -> dict:
+    import numpy as np
     from sklearn.neural_network import MLPClassifier as SkMLP
 
     from jaxmlp.table_report import metrics
 
-    kw = {k: v for k, v in params.items() if k not in ("dropout", "class_weight")}
+    kw = {k: v for k, v in params.items() if k not in ("dropout", "class_weight", "dtype")}
+    dtype = params.get("dtype") or np.float64  # scikit-learn trains in its input's precision
     if kw.get("activation") in ("swish", "gelu"):
         kw["activation"] = "relu"  # scikit-learn has neither
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sk = SkMLP(**kw).fit(split.X_train, split.y_train)
-    result = metrics(split.y_test, sk.predict_proba(split.X_test), classes)
+        sk = SkMLP(**kw).fit(np.asarray(split.X_train, dtype), split.y_train)
+    result = metrics(split.y_test, sk.predict_proba(np.asarray(split.X_test, dtype)), classes)
     result["fit_time_s"] = time.perf_counter() - t
     return result
 

@@ -157,13 +157,20 @@ default='relu'
     optimizer : optax.GradientTransformation or None, default=None
         Train with this optax transformation instead of ``solver`` (mini-batches as for
         'sgd'/'adam'; ``learning_rate`` schedules then do not apply).
+    dtype : {'float32', 'float64'} or None, default=None
+        Precision of training and prediction. None does what scikit-learn does: float32
+        input trains in float32, any other input in float64. 'float32' trains float64
+        input in float32 too, as PyTorch and Keras do by default: about twice as fast on
+        a CPU (twice the FLOPs per cycle, half the memory traffic), with weights accurate
+        to ~1e-7 relative instead of ~1e-16.
 
     Attributes
     ----------
     classes_, coefs_, intercepts_, loss_, best_loss_, loss_curve_, validation_scores_,
     best_validation_score_, n_iter_, t_, n_features_in_, feature_names_in_, n_layers_,
     n_outputs_, out_activation_
-        As in scikit-learn. ``coefs_`` and ``intercepts_`` are float32.
+        As in scikit-learn. ``coefs_`` and ``intercepts_`` have the training precision
+        (see ``dtype``).
     validation_loss_curve_ : list of float or None
         With ``early_stopping=True``: the validation loss (cross-entropy, without the L2
         term) after every epoch.
@@ -213,6 +220,7 @@ default='relu'
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "optimizer": [HasMethods(["init", "update"]), None],
+        "dtype": [StrOptions({"float32", "float64"}), None],
     }
 
     def __init__(
@@ -244,6 +252,7 @@ default='relu'
         dropout=0.0,
         class_weight=None,
         optimizer=None,
+        dtype=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -271,6 +280,7 @@ default='relu'
         self.dropout = dropout
         self.class_weight = class_weight
         self.optimizer = optimizer
+        self.dtype = dtype
 
     # ------------------------------------------------------------------ public API
 
@@ -451,7 +461,8 @@ default='relu'
         hidden = self._hidden()
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y_raw, Y = self._validate_input(X, y, incremental, reset=first_pass)
-        dtype = X.dtype  # float32 or float64: the precision of training, as in scikit-learn
+        # float32 or float64: the input's precision, as in scikit-learn, unless asked
+        dtype = X.dtype if self.dtype is None else np.dtype(self.dtype)
         X = _dense(X, dtype)
         w = self._weights(y_raw, sample_weight, X)
         n_outputs = Y.shape[1]

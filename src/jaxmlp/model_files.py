@@ -40,7 +40,9 @@ _PARAMS = ("hidden_layer_sizes", "activation", "solver", "alpha", "batch_size", 
            "learning_rate_init", "power_t", "max_iter", "shuffle", "random_state", "tol",
            "verbose", "warm_start", "momentum", "nesterovs_momentum", "early_stopping",
            "validation_fraction", "beta_1", "beta_2", "epsilon", "n_iter_no_change", "max_fun",
-           "dropout", "class_weight")  # fmt: skip
+           "dropout", "class_weight", "dtype")  # fmt: skip
+# added after format version 1 was first written: absent in older files, then the default
+_ADDED = {"dtype": None}
 
 
 class ModelFileError(ValueError):
@@ -303,7 +305,8 @@ def _build_estimator(path: Path, rec: dict, arrays: dict, prefix: str):
     from jaxmlp.estimator import MLPClassifier
 
     try:
-        params = {k: _param_value(k, rec["params"][k]) for k in _PARAMS}
+        stored = {**_ADDED, **rec["params"]}
+        params = {k: _param_value(k, stored[k]) for k in _PARAMS}
         est = MLPClassifier(**params)
         est._validate_params()
         classes = _label_array(rec["classes"])
