@@ -28,11 +28,7 @@ Writes benchmarks/results/ceilings.{json,md}.
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import time
-from pathlib import Path
 
 import jax
 
@@ -41,13 +37,13 @@ jax.config.update("jax_num_cpu_devices", 2)  # for the data-parallel P4 row
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import optax  # noqa: E402
+from bench_output import write_results  # noqa: E402
 from jax.example_libraries import stax  # noqa: E402
 from jax.sharding import Mesh  # noqa: E402
 from jax.sharding import PartitionSpec as P  # noqa: E402
 
 from jaxmlp import tutorial_split  # noqa: E402
 
-RESULTS = Path(__file__).parent / "results"
 # P3 arithmetic per model-epoch (FMA = 2 flops, sigmoid ~20): per (row, hidden unit) 46
 # flops on the 140 training rows (forward 4, sigmoid 20, swish 1, logits 4; backward 4 + 4,
 # weight gradients 4 + 4, bias 1), 29 on the 60 test rows (forward and logits only)
@@ -245,16 +241,10 @@ def main() -> None:
         rows.append((f"P4 ceiling: bare products, {name}", t,
                      f"s; {g:.0f} GFLOP/s = {g / peak:.0%} of peak; target 75%"))  # fmt: skip
 
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, jax {jax.__version__}"
     lines = ["| what | value | unit and note |", "|---|---:|---|"]
     lines += [f"| {w} | {v:.3g} | {note} |" for w, v, note in rows]
-    text = f"Floors and ceilings ({machine})\n\n" + "\n".join(lines)
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "ceilings.md").write_text(text + "\n")
-    (RESULTS / "ceilings.json").write_text(json.dumps(
-        {"machine": machine, "rows": [dict(what=w, value=v, note=n) for w, v, n in rows]},
-        indent=2) + "\n")  # fmt: skip
+    write_results("ceilings", "Floors and ceilings", "\n".join(lines),
+                  {"rows": [dict(what=w, value=v, note=n) for w, v, n in rows]})  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -20,24 +20,21 @@ and written to benchmarks/results/estimator.{json,md}.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
+from bench_output import write_results
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLP
 
 from jaxmlp import MLPClassifier
 
-RESULTS = Path(__file__).parent / "results"
 CHECKS = """
 import warnings, sys, time
 warnings.simplefilter("ignore")
@@ -121,14 +118,12 @@ def main() -> None:
 
     lines = ["| what | scikit-learn | jaxmlp | speed-up |", "|---|---:|---:|---:|"]
     lines += [f"| {w} | {a:.2f} s | {b:.2f} s | {a / b:.2f}x |" for w, a, b in rows]
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs"
-    text = f"Estimator benchmark ({machine})\n\n" + "\n".join(lines)
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "estimator.md").write_text(text + "\n")
-    (RESULTS / "estimator.json").write_text(json.dumps(
-        {"machine": machine, "rows": [dict(what=w, sklearn_s=a, jaxmlp_s=b) for w, a, b in rows]},
-        indent=2) + "\n")  # fmt: skip
+    write_results(
+        "estimator",
+        "Estimator benchmark",
+        "\n".join(lines),
+        {"rows": [dict(what=w, sklearn_s=a, jaxmlp_s=b) for w, a, b in rows]},
+    )
 
 
 if __name__ == "__main__":

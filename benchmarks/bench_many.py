@@ -24,9 +24,6 @@ Writes benchmarks/results/many.{json,md}.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
 import time
 import warnings
@@ -53,10 +50,10 @@ from jaxmlp.engine import Hyper, Program, make_data
 from jaxmlp.many import init_states, train_many
 from jaxmlp.training import _init_params
 
-RESULTS = Path(__file__).parent / "results"
 sys.path.insert(0, str(Path(__file__).parent))
-import torch_rows  # noqa: E402 -- optional PyTorch rows
-from bench_tutorial import tutorial_loop  # noqa: E402 -- the tutorial's loop, shared
+import torch_rows
+from bench_output import write_results
+from bench_tutorial import tutorial_loop
 
 
 def best_of(fn, repeats: int = 3) -> float:
@@ -219,13 +216,12 @@ def main() -> None:
         if name.startswith("P3 jaxmlp"):
             note = f"{t / m * 1e3:.2f} ms per model"
         lines.append(f"| {name} | {t:.3f} s | {note} |")
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, jax {jax.__version__}"
-    text = f"Many-models benchmark ({machine})\n\n" + "\n".join([*lines, "", *notes])
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "many.md").write_text(text + "\n")
-    summary = {"machine": machine, "matmul_gflops": peak, "seconds": dict(rows)}
-    (RESULTS / "many.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_results(
+        "many",
+        "Many-models benchmark",
+        "\n".join([*lines, "", *notes]),
+        {"matmul_gflops": peak, "seconds": dict(rows)},
+    )
 
 
 def _once(fn) -> float:

@@ -20,20 +20,18 @@ written to benchmarks/results/tutorial.{json,md}. Timings are the median of the 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import optax
+from bench_output import write_results
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
@@ -41,7 +39,6 @@ from jaxmlp import TrainConfig, fit, make_optimizer, mlp, tutorial_split
 from jaxmlp.training import accuracy, cross_entropy
 
 EPOCHS = 250
-RESULTS = Path(__file__).parent / "results"
 
 
 def tutorial_loop(net, opt, split, step=None):
@@ -156,14 +153,12 @@ def main() -> None:
         f"vs its first run: {tut_first / eng_steady:.0f}x (target >= 200x)",
         f"- `jaxmlp demo` with a warm cache: {demo_warm:.2f} s (target <= 4 s)",
     ]
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, " \
-              f"jax {jax.__version__} on {jax.default_backend()}"  # fmt: skip
-    text = f"Tutorial benchmark ({machine})\n\n" + "\n".join(lines) + "\n\n" + "\n".join(targets)
-    print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "tutorial.md").write_text(text + "\n")
-    (RESULTS / "tutorial.json").write_text(json.dumps(
-        {"machine": machine, "seconds": dict(rows)}, indent=2) + "\n")  # fmt: skip
+    write_results(
+        "tutorial",
+        "Tutorial benchmark",
+        "\n".join(lines) + "\n\n" + "\n".join(targets),
+        {"seconds": dict(rows)},
+    )
 
 
 if __name__ == "__main__":
