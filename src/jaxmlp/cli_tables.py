@@ -345,7 +345,8 @@ def _attach_report(model, summary, frame, y, proba, result, curves, title, setti
     summary["versions"] = versions()
     summary["subtitle"] = (f"{len(model.classes)} classes, target '{model.target}'; "
                            f"MLP {model.estimator.hidden_layer_sizes} "
-                           f"({model.estimator.activation}, {model.estimator.solver})")  # fmt: skip
+                           f"({model.estimator.activation}, {model.estimator.solver}, "
+                           f"{model.estimator.coefs_[0].dtype})")  # fmt: skip
     images = render_images(model, frame, y, proba, result, curves)
     model._extra_files = {"report.html": render_table_report(title, summary, images)}
 
