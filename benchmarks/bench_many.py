@@ -42,13 +42,13 @@ from jaxmlp import (
     fit,
     make_optimizer,
     mlp,
-    solvers,
     tutorial_split,
     use_cpu_cores,
 )
-from jaxmlp.engine import Hyper, Program, make_data
-from jaxmlp.many import init_states, train_many
-from jaxmlp.training import _init_params
+from jaxmlp.core.many import init_states, train_many
+from jaxmlp.core.program import Hyper, Program, make_data
+from jaxmlp.sklearn.solvers import solver
+from jaxmlp.workflows.fit import init_params
 
 sys.path.insert(0, str(Path(__file__).parent))
 import torch_rows
@@ -88,13 +88,13 @@ def sk_tutorial(split, seed: int) -> None:
 def p3_jaxmlp(split, m: int, block: int | None, devices: int) -> float:
     net = mlp((64,), "swish", 2)
     program = Program(
-        net.apply, solvers.sgd(False), batch=None, n_evals=2, l2=False, chunk=250, train_eval=True
+        net.apply, solver("sgd", False), batch=None, n_evals=2, l2=False, chunk=250, train_eval=True
     )
     data, test = make_data(split.X_train, split.y_train), make_data(split.X_test, split.y_test)
     hyper = Hyper(**{f: jnp.full(m, getattr(Hyper(), f), jnp.float32) for f in Hyper._fields})
     hyper = hyper._replace(learning_rate=jnp.full(m, 0.05, jnp.float32))
     seeds = np.arange(m)
-    params = jax.vmap(lambda s: _init_params(net.init, 2, s))(jnp.asarray(seeds))
+    params = jax.vmap(lambda s: init_params(net.init, 2, s))(jnp.asarray(seeds))
     states = init_states(program, hyper, params, seeds)
 
     def run():

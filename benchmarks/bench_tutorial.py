@@ -36,7 +36,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from jaxmlp import TrainConfig, fit, make_optimizer, mlp, tutorial_split
-from jaxmlp.training import accuracy, cross_entropy
+from jaxmlp.workflows.fit import accuracy, cross_entropy
 
 EPOCHS = 250
 

@@ -23,8 +23,8 @@ import jax
 import numpy as np
 
 import jaxmlp
-from jaxmlp import plots
-from jaxmlp.demo import eval_lines, fit_baseline
+from jaxmlp.reports import figures
+from jaxmlp.workflows.demo import eval_lines, fit_baseline
 
 print("jaxmlp", jaxmlp.__version__, "| jax", jax.__version__, "|", jax.default_backend())""",
     ),
@@ -39,7 +39,7 @@ print("jaxmlp", jaxmlp.__version__, "| jax", jax.__version__, "|", jax.default_b
         """split = jaxmlp.tutorial_split()
 print("train", split.X_train.shape, np.bincount(split.y_train), "| test", split.X_test.shape,
       np.bincount(split.y_test))
-plots.plot_dataset(split)""",
+figures.plot_dataset(split)""",
     ),
     (
         "md",
@@ -50,14 +50,14 @@ plots.plot_dataset(split)""",
         "code",
         """baseline = fit_baseline(split)
 print(f"scikit-learn test accuracy {baseline.test_acc:.4f}, {baseline.n_iter} iterations")
-plots.plot_decision_surface(baseline.proba1, split, "scikit-learn MLPClassifier: P(class 1)")""",
+figures.plot_decision_surface(baseline.proba1, split, "scikit-learn MLPClassifier: P(class 1)")""",
     ),
     (
         "md",
         """## 3. A user-defined activation: swish
 `swish(x) = x * sigmoid(beta * x)`; `stax.elementwise` turns any such function into a layer.""",
     ),
-    ("code", """plots.plot_activation(jaxmlp.swish, "swish")"""),
+    ("code", """figures.plot_activation(jaxmlp.swish, "swish")"""),
     (
         "md",
         """## 4. The model
@@ -76,7 +76,7 @@ print([tuple(p.shape) for layer in params for p in layer])""",
         """## 5. Training
 SGD with momentum (`optax.sgd(0.05, momentum=0.9)`, the tutorial's
 `optimizers.momentum(0.05, mass=0.9)`), 250 full-batch epochs. `jaxmlp.fit` runs every epoch
-*and* the per-epoch train/test metrics as one compiled `lax.scan`.""",
+*and* the per-epoch train/test metrics as one compiled `lax.while_loop`.""",
     ),
     (
         "code",
@@ -90,26 +90,28 @@ print(f"final: train loss {h.train_loss[-1]:.5f}, test loss {h.test_loss[-1]:.5f
 assert abs(h.test_loss[-1] - 0.32795) < 1e-3 and round(float(h.test_acc[-1]) * 60) == 50""",
     ),
     ("md", "## 6. Learning curves and the decision surface"),
-    ("code", """plots.plot_learning_curves(h)"""),
+    ("code", """figures.plot_learning_curves(h)"""),
     (
         "code",
         """def proba1(X):
     return np.asarray(jax.nn.softmax(net.apply(result.params, X))[:, 1])
 
-plots.plot_decision_surface(proba1, split, "jaxmlp MLP: P(class 1)")""",
+figures.plot_decision_surface(proba1, split, "jaxmlp MLP: P(class 1)")""",
     ),
     (
         "md",
         """## 7. Next steps the tutorial suggests
 Other networks, activations, optimizers and mini-batches are arguments away. Here: two
-hidden layers of 32 GELU units, Adam, mini-batches of 32 on the moons data.""",
+hidden layers of 32 GELU units, Adam, mini-batches of 32 on the moons data. An optimizer
+given by name takes its numbers as traced values: trying another learning rate reuses the
+compiled program.""",
     ),
     (
         "code",
         """moons = jaxmlp.make_dataset("moons", n_samples=300, noise=0.2, seed=0)
 net2 = jaxmlp.mlp((32, 32), "gelu", 2)
-r2 = jaxmlp.fit(net2, jaxmlp.make_optimizer("adam", 0.01), moons,
-                jaxmlp.TrainConfig(epochs=100, batch_size=32))
+r2 = jaxmlp.fit(net2, "adam", moons, jaxmlp.TrainConfig(epochs=100, batch_size=32),
+                learning_rate=0.01)
 print(f"moons test accuracy {r2.history.test_acc[-1]:.3f}")
 assert r2.history.test_acc[-1] > 0.9""",
     ),

@@ -65,7 +65,8 @@ class CompileCounter:
 
     def training(self) -> int:
         """Training programs lowered: ``_run_chunk`` itself, or the call of its stored
-        lowered form (``jaxmlp.exported``, active once a compilation cache is enabled)."""
+        lowered form (``jaxmlp.core.compiled``, active once a compilation cache is
+        enabled)."""
         return self.count("_run_chunk") + self.count("call")
 
 

@@ -63,7 +63,7 @@ def test_points_table():
     [
         ({"name": "swirl"}, r"Unknown dataset 'swirl'. Valid datasets: 'circles', 'moons'"),
         ({"n_samples": 0}, r"n_samples must be an integer >= 4, got 0"),
-        ({"noise": -1.0}, r"noise must be a number >= 0, got -1.0"),
+        ({"noise": -1.0}, r"noise must be >= 0, got -1.0; e.g. noise=0.2"),
         ({"test_size": 1.5}, r"test_size must be a fraction in \(0, 1\), got 1.5"),
         ({"n_samples": 4, "test_size": 0.9}, r"leaves 0 training and 4 test points"),
     ],

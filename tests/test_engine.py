@@ -10,10 +10,11 @@ import optax
 import pytest
 
 from jaxmlp import DivergenceError, TrainConfig, fit, make_dataset, make_optimizer, mlp
-from jaxmlp.batching import epoch_batches, epoch_order
-from jaxmlp.engine import Hyper, Program, constant_optimizer, init_state, make_data, train
-from jaxmlp.many import init_states, train_many
-from jaxmlp.training import _init_params, accuracy, cross_entropy
+from jaxmlp.core.batching import epoch_batches, epoch_order
+from jaxmlp.core.loop import train
+from jaxmlp.core.many import init_states, train_many
+from jaxmlp.core.program import Hyper, Program, constant_optimizer, init_state, make_data
+from jaxmlp.workflows.fit import accuracy, cross_entropy, init_params
 
 
 def reference_loop(net, opt, split, epochs, batch_size=None, seed=0):
@@ -246,10 +247,10 @@ def _stacked_hypers(**columns):
 def test_train_many_equals_training_each_model_alone(tutorial):
     """Seeds, learning rates, alphas and per-model row weights (a CV-fold mask and a
     bootstrap count) vectorised in one program; each model equals its own run."""
-    from jaxmlp import solvers
+    from jaxmlp.sklearn.solvers import solver
 
     split, net, _ = tutorial
-    program = Program(net.apply, solvers.sgd(False), batch=32, n_evals=1, l2=True, chunk=16)
+    program = Program(net.apply, solver("sgd", False), batch=32, n_evals=1, l2=True, chunk=16)
     data, test = make_data(split.X_train, split.y_train), make_data(split.X_test, split.y_test)
     seeds = np.array([0, 1, 2, 3])
     lrs, alphas = [0.05, 0.1, 0.02, 0.05], [0.0, 0.01, 0.0, 0.1]
@@ -257,13 +258,13 @@ def test_train_many_equals_training_each_model_alone(tutorial):
     weights = np.stack([np.ones(140), (np.arange(140) % 5 != 0) * 1.0,
                         rng.poisson(1.0, 140) * 1.0, np.ones(140)]).astype(np.float32)  # fmt: skip
     hypers = _stacked_hypers(learning_rate=lrs, alpha=alphas)
-    params = jax.vmap(lambda s: _init_params(net.init, 2, s))(jnp.asarray(seeds))
+    params = jax.vmap(lambda s: init_params(net.init, 2, s))(jnp.asarray(seeds))
     many = train_many(program, hypers, init_states(program, hypers, params, seeds), data,
                       (test,), max_epochs=20, weights=weights)  # fmt: skip
     assert many.losses.shape == (4, 20) and many.metrics.shape == (4, 20, 1, 2)
     for i in range(4):
         hyper = Hyper(learning_rate=lrs[i], alpha=alphas[i])
-        p = _init_params(net.init, 2, int(seeds[i]))
+        p = init_params(net.init, 2, int(seeds[i]))
         alone = train(program, hyper, init_state(program, hyper, p, int(seeds[i])),
                       data._replace(W=jnp.asarray(weights[i])), (test,), max_epochs=20)  # fmt: skip
         np.testing.assert_allclose(many.losses[i], alone.losses, rtol=1e-5, atol=1e-6)
@@ -273,14 +274,14 @@ def test_train_many_equals_training_each_model_alone(tutorial):
 
 
 def test_train_many_stops_each_model_on_its_own_rule(tutorial):
-    from jaxmlp import solvers
+    from jaxmlp.sklearn.solvers import solver
 
     split, net, _ = tutorial
-    program = Program(net.apply, solvers.sgd(False), stopping="loss", chunk=32)
+    program = Program(net.apply, solver("sgd", False), stopping="loss", chunk=32)
     data = make_data(split.X_train, split.y_train)
     hypers = _stacked_hypers(learning_rate=[0.05, 0.05, 1e30], tol=[1.0, 0.0, 0.0],
                              n_iter_no_change=[2, 1000, 1000])  # fmt: skip
-    params = jax.vmap(lambda s: _init_params(net.init, 2, s))(jnp.arange(3))
+    params = jax.vmap(lambda s: init_params(net.init, 2, s))(jnp.arange(3))
     many = train_many(program, hypers, init_states(program, hypers, params, [0, 1, 2]), data,
                       max_epochs=50)  # fmt: skip
     # tol=1: epoch 1 sets the best loss, epochs 2-4 do not improve on it by 1: 3 > 2, stop

@@ -14,7 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
 from jaxmlp import DivergenceError, MLPClassifier
-from jaxmlp.estimator import bucket, feature_bucket
+from jaxmlp.core.program import bucket, feature_bucket
 
 FAST = dict(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=150, random_state=0)
 

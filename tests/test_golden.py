@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from jaxmlp import TrainConfig, fit
-from jaxmlp.demo import eval_lines, fit_baseline
+from jaxmlp.workflows.demo import eval_lines, fit_baseline
 
 # epoch -> (test loss, test accuracy %), SPEC §8
 GOLDEN_EVAL = {1: (0.7327, 45.00), 51: (0.5264, 76.67), 101: (0.3540, 83.33),

@@ -27,10 +27,10 @@ from jaxmlp import (
     make_optimizer,
     mlp,
 )
-from jaxmlp.engine import Hyper, Program, make_data
-from jaxmlp.jobs import MemoryBudgetError
-from jaxmlp.many import _run_chunk_many, init_states
-from jaxmlp.training import _init_params
+from jaxmlp.core.jobs import MemoryBudgetError
+from jaxmlp.core.many import _run_chunk_many, init_states
+from jaxmlp.core.program import Hyper, Program, make_data
+from jaxmlp.workflows.fit import init_params
 
 
 def test_fit_many_equals_fit_per_model(tutorial):
@@ -117,15 +117,15 @@ def test_too_many_models_per_program_is_refused_up_front(tutorial, monkeypatch):
 def test_memory_of_the_vectorised_program_grows_linearly(tutorial, batch):
     """XLA's buffer assignment for M = 8..64 models in one vmapped block: temp memory is
     affine in M (no buffer that grows like M**2)."""
-    from jaxmlp import solvers
+    from jaxmlp.sklearn.solvers import solver
 
     split, net, _ = tutorial
-    program = Program(net.apply, solvers.adam, batch=batch, n_evals=2, chunk=4)
+    program = Program(net.apply, solver("adam"), batch=batch, n_evals=2, chunk=4)
     data, test = make_data(split.X_train, split.y_train), make_data(split.X_test, split.y_test)
     sizes, temps = [8, 16, 32, 64], []
     for M in sizes:
         hypers = Hyper(*(jnp.full((M,), v, jnp.float32) for v in Hyper()))
-        params = jax.vmap(lambda s: _init_params(net.init, 2, s))(jnp.arange(M))
+        params = jax.vmap(lambda s: init_params(net.init, 2, s))(jnp.arange(M))
         states = init_states(program, hypers, params, np.arange(M))
         compiled = _run_chunk_many.lower(program, M, 1, hypers, states, data, (data, test),
                                          jnp.full((M,), 4, jnp.int32)).compile()  # fmt: skip
@@ -284,7 +284,7 @@ def test_blocks_and_devices_give_the_same_models(tmp_path, tutorial):
         "import jax, numpy as np\n"
         "jax.config.update('jax_num_cpu_devices', 2)\n"
         "from jaxmlp import TrainConfig, fit_many, mlp, tutorial_split\n"
-        "from jaxmlp import many\n"
+        "from jaxmlp.core import many\n"
         "assert len(jax.local_devices()) == 2\n"
         "calls = []\n"
         "orig = many._run_chunk_many\n"

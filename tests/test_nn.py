@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from jax.example_libraries import stax
 
-from jaxmlp.nn import ACTIVATIONS, Dense, activation_layer, elementwise, mlp, n_params, swish
+from jaxmlp.core.nn import ACTIVATIONS, Dense, activation_layer, elementwise, mlp, n_params, swish
 
 
 def test_dense_init_is_stax_dense_init():

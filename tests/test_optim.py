@@ -7,7 +7,7 @@ import optax
 import pytest
 from jax.example_libraries import optimizers
 
-from jaxmlp.optim import OPTIMIZERS, make_optimizer, make_schedule
+from jaxmlp.core.optimizers import OPTIMIZERS, make_optimizer, make_schedule
 
 
 def _quadratic_grads(params):

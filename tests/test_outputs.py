@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from jaxmlp import plots
-from jaxmlp.artifacts import OUTPUT_FILES, build_summary, metrics_csv, write_demo_outputs
-from jaxmlp.demo import DemoConfig, eval_lines, run_demo
+from jaxmlp.reports import figures as plots
+from jaxmlp.reports.demo import OUTPUT_FILES, build_summary, metrics_csv, write_demo_outputs
+from jaxmlp.workflows.demo import DemoConfig, eval_lines, run_demo
 
 
 def png_size(data: bytes) -> tuple[int, int]:

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 import jaxmlp
 from jaxmlp import MLPClassifier
 from jaxmlp.cli import app
-from jaxmlp.model_files import FORMAT_VERSION, ModelFileError
+from jaxmlp.io.model_files import FORMAT_VERSION, ModelFileError
 
 runner = CliRunner()
 

@@ -1,17 +1,18 @@
 """jaxmlp: multilayer-perceptron classifiers in JAX.
 
-The pieces, in the order data flows through them:
+The subpackages are the architecture; each imports only those below it (import-linter
+checks it, see CONTRIBUTING.md):
 
-- :mod:`jaxmlp.data` -- toy data sets and the tutorial's split (:func:`make_dataset`).
-- :mod:`jaxmlp.nn` -- stax ``(init, apply)`` networks (:func:`mlp`).
-- :mod:`jaxmlp.optim` -- optimizer names to optax (:func:`make_optimizer`).
-- :mod:`jaxmlp.engine` -- training as one compiled program; :mod:`jaxmlp.many` vmaps it
-  over models; :mod:`jaxmlp.training` is the tutorial-level :func:`fit`.
-- :mod:`jaxmlp.estimator` -- the scikit-learn estimator :class:`MLPClassifier`;
-  :mod:`jaxmlp.jobs` trains many prepared fits side by side, which
-  :mod:`jaxmlp.ensemble` (:class:`MLPEnsembleClassifier`), :mod:`jaxmlp.search`
-  (:class:`MLPSearchCV`) and :mod:`jaxmlp.training_many` (:func:`fit_many`) build on.
-- :mod:`jaxmlp.plots`, :mod:`jaxmlp.report` -- figures and the HTML report.
+- :mod:`jaxmlp.cli` -- the ``jaxmlp`` command line, the only layer that prints;
+- :mod:`jaxmlp.reports` -- figures, HTML reports and the files commands write;
+- :mod:`jaxmlp.workflows` -- runners that return values: :func:`fit`, :func:`fit_many`,
+  the demo, the sweep, training on a table;
+- :mod:`jaxmlp.io` -- atomic files and model folders (:func:`save`, :func:`load`);
+- :mod:`jaxmlp.sklearn` -- :class:`MLPClassifier`, :class:`MLPEnsembleClassifier`,
+  :class:`MLPSearchCV`, :class:`TableModel`, and the bridge to the engine;
+- :mod:`jaxmlp.core` -- the engine: networks (:func:`mlp`), the activation and optimizer
+  tables (:func:`make_optimizer`), training as one compiled program, many models at once;
+- :mod:`jaxmlp.data` -- toy data sets (:func:`make_dataset`) and users' tables.
 
 Names are imported on first use, so ``import jaxmlp`` (and ``jaxmlp --help``) stays fast.
 """
@@ -28,19 +29,19 @@ except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0"
 
 _EXPORTS = {
-    "jaxmlp.data": ("DATASETS", "Split", "make_dataset", "tutorial_split"),
-    "jaxmlp.engine": ("DivergenceError",),
-    "jaxmlp.training": ("FitResult", "History", "TrainConfig", "fit"),
-    "jaxmlp.training_many": ("ManyFitResult", "fit_many"),
-    "jaxmlp.nn": ("ACTIVATIONS", "Network", "mlp", "swish"),
-    "jaxmlp.optim": ("OPTIMIZERS", "SCHEDULES", "make_optimizer"),
-    "jaxmlp.estimator": ("MLPClassifier",),
-    "jaxmlp.ensemble": ("MLPEnsembleClassifier", "Uncertainty"),
-    "jaxmlp.search": ("MLPSearchCV",),
-    "jaxmlp.cache": ("enable_compilation_cache",),
-    "jaxmlp.devices": ("use_cpu_cores",),
-    "jaxmlp.model_files": ("ModelFileError", "load", "save"),
-    "jaxmlp.table_model": ("TableModel",),
+    "jaxmlp.data.toy": ("DATASETS", "Split", "make_dataset", "tutorial_split"),
+    "jaxmlp.core.program": ("DivergenceError",),
+    "jaxmlp.workflows.fit": ("FitResult", "History", "TrainConfig", "fit"),
+    "jaxmlp.workflows.fit_many": ("ManyFitResult", "fit_many"),
+    "jaxmlp.core.nn": ("ACTIVATIONS", "Network", "mlp", "swish"),
+    "jaxmlp.core.optimizers": ("OPTIMIZERS", "SCHEDULES", "make_optimizer"),
+    "jaxmlp.sklearn.classifier": ("MLPClassifier",),
+    "jaxmlp.sklearn.ensemble": ("MLPEnsembleClassifier", "Uncertainty"),
+    "jaxmlp.sklearn.search": ("MLPSearchCV",),
+    "jaxmlp.core.compiled": ("enable_compilation_cache",),
+    "jaxmlp.core.devices": ("use_cpu_cores",),
+    "jaxmlp.io.model_files": ("ModelFileError", "load", "save"),
+    "jaxmlp.sklearn.table_model": ("TableModel",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = [  # noqa: RUF022 -- grouped by module, as _EXPORTS
@@ -57,22 +58,22 @@ __all__ = [  # noqa: RUF022 -- grouped by module, as _EXPORTS
 assert sorted(__all__[1:]) == sorted(_WHERE)
 
 if TYPE_CHECKING:
-    from jaxmlp.cache import enable_compilation_cache
-    from jaxmlp.data import DATASETS, Split, make_dataset, tutorial_split
-    from jaxmlp.devices import use_cpu_cores
-    from jaxmlp.engine import DivergenceError
-    from jaxmlp.ensemble import MLPEnsembleClassifier, Uncertainty
-    from jaxmlp.estimator import MLPClassifier
-    from jaxmlp.model_files import ModelFileError, load, save
-    from jaxmlp.nn import ACTIVATIONS, Network, mlp, swish
-    from jaxmlp.optim import OPTIMIZERS, SCHEDULES, make_optimizer
-    from jaxmlp.search import MLPSearchCV
-    from jaxmlp.table_model import TableModel
-    from jaxmlp.training import FitResult, History, TrainConfig, fit
-    from jaxmlp.training_many import ManyFitResult, fit_many
+    from jaxmlp.core.compiled import enable_compilation_cache
+    from jaxmlp.core.devices import use_cpu_cores
+    from jaxmlp.core.nn import ACTIVATIONS, Network, mlp, swish
+    from jaxmlp.core.optimizers import OPTIMIZERS, SCHEDULES, make_optimizer
+    from jaxmlp.core.program import DivergenceError
+    from jaxmlp.data.toy import DATASETS, Split, make_dataset, tutorial_split
+    from jaxmlp.io.model_files import ModelFileError, load, save
+    from jaxmlp.sklearn.classifier import MLPClassifier
+    from jaxmlp.sklearn.ensemble import MLPEnsembleClassifier, Uncertainty
+    from jaxmlp.sklearn.search import MLPSearchCV
+    from jaxmlp.sklearn.table_model import TableModel
+    from jaxmlp.workflows.fit import FitResult, History, TrainConfig, fit
+    from jaxmlp.workflows.fit_many import ManyFitResult, fit_many
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name in _WHERE:
         return getattr(importlib.import_module(_WHERE[name]), name)
     raise AttributeError(f"module 'jaxmlp' has no attribute {name!r}")

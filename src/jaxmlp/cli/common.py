@@ -1,0 +1,27 @@
+"""What every command shares: the two consoles (results to stdout, messages and progress
+to stderr) and the one way a command fails."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+__all__ = ["err", "fail", "out", "printer"]
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``Error: message`` to stderr and exit with ``code`` (2: a usage mistake,
+    1: a run that failed, e.g. diverged)."""
+    err.print(f"Error: {message}")
+    raise typer.Exit(code)
+
+
+def printer(quiet: bool) -> Callable[..., Any]:
+    """``out.print``, or a function that prints nothing."""
+    return (lambda *args: None) if quiet else out.print

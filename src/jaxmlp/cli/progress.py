@@ -1,0 +1,48 @@
+"""The one progress bar of the CLI: ``label done/total``, bar, elapsed and remaining time
+and a live text (e.g. the loss), on stderr."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+from jaxmlp.cli.common import err
+
+__all__ = ["progress_bar"]
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, label: str, enabled: bool = True
+                 ) -> Iterator[Callable[..., None] | None]:  # fmt: skip
+    """A rich progress bar counting ``label`` (epochs, models) up to ``total``.
+
+    Yields ``update(done, text="")`` -- or None when not ``enabled``, so that callers pass
+    no callback at all and training runs in one piece.
+    """
+    if not enabled:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        TextColumn(label),
+        MofNCompleteColumn(),
+        BarColumn(bar_width=24),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[text]}"),
+    )
+    with Progress(*columns, console=err) as bar:
+        task = bar.add_task(label, total=total, text="")
+
+        def update(done: int, text: str = "") -> None:
+            bar.update(task, completed=min(done, total), text=text)
+
+        yield update

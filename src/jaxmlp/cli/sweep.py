@@ -1,0 +1,161 @@
+"""``jaxmlp sweep``: a grid of models x seeds trained side by side
+(:func:`jaxmlp.workflows.sweep.run_sweep`), results and a report written
+(:mod:`jaxmlp.reports.sweep`)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from jaxmlp.cli import options as opt
+from jaxmlp.cli.common import err, fail, printer
+from jaxmlp.cli.progress import progress_bar
+
+__all__ = ["sweep"]
+
+
+def _split(data: Path | None, target: str | None, dataset: str, n_samples: int, noise: float,
+           data_seed: int, test_size: float, drop_missing_target: bool) -> Any:  # fmt: skip
+    """The toy set, or the table given with --data, split into train and validation."""
+    if data is None:
+        from jaxmlp.data import make_dataset
+
+        return make_dataset(dataset, n_samples=n_samples, noise=noise, seed=data_seed,
+                            test_size=test_size)  # fmt: skip
+    from jaxmlp.data.tables import TableError
+    from jaxmlp.workflows.sweep import table_split
+
+    if target is None:
+        raise typer.BadParameter("--data needs --target COLUMN (the column to predict).",
+                                 param_hint="'--target'")  # fmt: skip
+    try:
+        split, warnings = table_split(str(data), target, test_size, drop_missing_target)
+    except TableError as e:
+        fail(str(e))
+    for note in warnings:
+        err.print(f"Warning: {note}")
+    return split
+
+
+def _best_line(result: Any) -> str:
+    mean, std = result.cell_scores()
+    best = result.best_cell()
+    cell = result.cells[best]
+    if (result.diverged_at > 0).all():
+        return "every model diverged: lower the learning rates."
+    return (f"best: hidden {'-'.join(map(str, cell['hidden']))}, lr {cell['lr']:g}, alpha "
+            f"{cell['alpha']:g}, momentum {cell['momentum']:g}: validation accuracy "
+            f"{mean[best]:.4f} ± {std[best]:.4f}")  # fmt: skip
+
+
+def sweep(
+    dataset: Annotated[
+        str, typer.Option(callback=opt.check_dataset,
+                          help=f"Toy set: {opt.DATASET_HELP} (ignored with --data).")
+    ] = "circles",
+    data: Annotated[
+        Path | None, typer.Option(help="A CSV or Parquet table instead of a toy set.")
+    ] = None,
+    target: Annotated[str | None, typer.Option(help="Target column of --data.")] = None,
+    drop_missing_target: Annotated[
+        bool, typer.Option(help="Drop rows of --data whose target is missing.")
+    ] = False,
+    n_samples: Annotated[
+        int, typer.Option(callback=opt.n_samples, help="Toy set: points before the split.")
+    ] = 200,
+    noise: Annotated[
+        float, typer.Option(callback=opt.number(opt.nonnegative, "--noise", "--noise 0.2"),
+                            help="Toy set noise.")
+    ] = 0.2,
+    data_seed: Annotated[int, typer.Option(help="Seed of the toy data generator.")] = 1337,
+    test_size: Annotated[
+        float, typer.Option(callback=opt.number(opt.fraction, "--test-size", "--test-size 0.3"),
+                            help="Validation fraction.")
+    ] = 0.3,
+    hidden: Annotated[
+        list[str],
+        typer.Option(callback=opt.hidden_list,
+                     help="Hidden layer widths, e.g. 32,32; repeat for several architectures."),
+    ] = ["64"],  # noqa: B006 -- typer's way to give a list option a default
+    activation: Annotated[
+        str, typer.Option(callback=opt.check_activation, help=opt.ACTIVATION_HELP)
+    ] = "swish",
+    optimizer: Annotated[
+        str, typer.Option(callback=opt.check_optimizer, help=opt.OPTIMIZER_HELP)
+    ] = "momentum",
+    lr: Annotated[
+        str, typer.Option(callback=opt.float_grid("--lr", "0.01,0.03,0.1", opt.positive),
+                          help="Learning rates, comma-separated.")
+    ] = "0.01,0.03,0.1",
+    alpha: Annotated[
+        str, typer.Option(callback=opt.float_grid("--alpha", "0,1e-4,1e-2", opt.nonnegative),
+                          help="L2 penalties, comma-separated.")
+    ] = "0,1e-4,1e-2",
+    momentum: Annotated[
+        str, typer.Option(callback=opt.float_grid("--momentum", "0.9", opt.rate),
+                          help="Momenta (or Adam's beta_1), comma-separated.")
+    ] = "0.9",
+    seeds: Annotated[
+        int, typer.Option(callback=opt.number(opt.positive, "--seeds", "--seeds 16"),
+                          help="Seeds per grid cell.")
+    ] = 8,
+    epochs: Annotated[
+        int, typer.Option(callback=opt.number(opt.positive, "--epochs", "--epochs 250"),
+                          help="Training epochs.")
+    ] = 250,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(callback=opt.number(opt.positive, "--batch-size", "--batch-size 32"),
+                     help="Mini-batch size [default: full batch]."),
+    ] = None,
+    models_per_program: Annotated[
+        str, typer.Option(callback=opt.models_per_program,
+                          help="Most models per compiled program; 'auto' fills the memory.")
+    ] = "auto",
+    out_dir: Annotated[
+        Path, typer.Option("--out", callback=opt.check_out, help="Output folder.")
+    ] = Path("out/sweep"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
+) -> None:  # fmt: skip
+    """Train a grid of models x seeds side by side; write results and a report."""
+    from jaxmlp.core.devices import use_cpu_cores
+    from jaxmlp.io.files import ensure_writable_dir
+
+    use_cpu_cores()  # before any JAX operation: one device per core for the models
+    t_start = time.perf_counter()
+    say = printer(quiet)
+    split = _split(data, target, dataset, n_samples, noise, data_seed, test_size,
+                   drop_missing_target)  # fmt: skip
+    try:
+        ensure_writable_dir(out_dir)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="'--out'") from None
+    from jaxmlp.core.compiled import enable_compilation_cache
+    from jaxmlp.core.jobs import MemoryBudgetError
+    from jaxmlp.workflows.sweep import SweepConfig, run_sweep
+
+    enable_compilation_cache()
+    config = SweepConfig(hidden=tuple(hidden), lr=lr, alpha=alpha, momentum=momentum,
+                         seeds=seeds, activation=activation, optimizer=optimizer, epochs=epochs,
+                         batch_size=batch_size, models_per_program=models_per_program)  # fmt: skip
+    n_models = len(config.cells()) * seeds
+    say(f"jaxmlp sweep: {len(config.cells())} grid cells x {seeds} seeds = {n_models} models, "
+        f"{len(hidden)} architecture(s), {epochs} epochs")  # fmt: skip
+    try:
+        with progress_bar(n_models, "models", enabled=not quiet) as bar:
+            progress = None if bar is None else lambda done, total: bar(done)
+            result = run_sweep(config, split, progress=progress)
+    except (MemoryBudgetError, ValueError, TypeError) as e:
+        fail(str(e))
+    n_div = int((result.diverged_at > 0).sum())
+    say(f"trained {n_models} models in {result.fit_time_s:.2f} s "
+        f"({result.n_programs} compiled program(s)); {n_div} diverged")  # fmt: skip
+    say(_best_line(result))
+    from jaxmlp.reports.sweep import write_sweep_outputs
+
+    written = write_sweep_outputs(result, out_dir)
+    say(f"wrote {len(written)} files to {out_dir}/ in {time.perf_counter() - t_start:.1f} s; "
+        f"open {written['report']}")  # fmt: skip

@@ -1,0 +1,343 @@
+"""``jaxmlp train``, ``jaxmlp predict``, ``jaxmlp evaluate``: the CLI on a user's table.
+
+The commands parse, call :mod:`jaxmlp.workflows.table` and :mod:`jaxmlp.reports.table`,
+and print. Every bad input ends with a one-paragraph message and exit code 2 (1 for a
+diverged training), before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from jaxmlp.cli import options as opt
+from jaxmlp.cli.common import err, fail, out, printer
+from jaxmlp.cli.progress import progress_bar
+
+__all__ = ["evaluate", "predict", "train"]
+
+# estimator flags: CLI name -> (MLPClassifier parameter, converter); also the TOML keys
+ESTIMATOR_OPTIONS = {
+    "hidden": ("hidden_layer_sizes", None),
+    "activation": ("activation", str),
+    "solver": ("solver", str),
+    "alpha": ("alpha", float),
+    "lr": ("learning_rate_init", float),
+    "learning_rate": ("learning_rate", str),
+    "max_iter": ("max_iter", int),
+    "batch_size": ("batch_size", None),
+    "momentum": ("momentum", float),
+    "early_stopping": ("early_stopping", bool),
+    "n_iter_no_change": ("n_iter_no_change", int),
+    "tol": ("tol", float),
+    "dropout": ("dropout", float),
+    "class_weight": ("class_weight", None),
+    "random_state": ("random_state", int),
+    "dtype": ("dtype", None),
+}
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        config = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        fail(f"Config file '{path}' does not exist.")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        fail(f"Config file '{path}' is not valid TOML: {e}.")
+    section = config.get("model", config)
+    unknown = sorted(set(section) - set(ESTIMATOR_OPTIONS))
+    if unknown:
+        fail(f"Config file '{path}' has unknown key(s) {', '.join(unknown)}. Known keys: "
+             f"{', '.join(sorted(ESTIMATOR_OPTIONS))}.")  # fmt: skip
+    return dict(section)
+
+
+def _estimator_params(ctx: typer.Context, given: dict[str, Any], config: dict) -> dict:
+    """Defaults < config file < flags given on the command line."""
+    params: dict[str, Any] = {}
+    for name, (param, convert) in ESTIMATOR_OPTIONS.items():
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name == "COMMANDLINE":
+            value = given[name]
+        elif name in config:
+            value = config[name]
+            if name == "hidden":
+                value = opt.parse_hidden(",".join(map(str, value)) if isinstance(value, list)
+                                         else str(value))  # fmt: skip
+            elif name == "batch_size":
+                value = opt.batch_size(str(value))
+        else:
+            value = given[name]
+        if value is None and name == "class_weight":
+            continue
+        params[param] = convert(value) if convert and value is not None else value
+    params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    return params
+
+
+def _check_out(path: Path, force: bool) -> None:
+    from jaxmlp.io.files import check_can_write_dir
+
+    if path.exists() and not force:
+        fail(f"'{path}' already exists; choose another --out, or pass --force to replace "
+             "the model in it.")  # fmt: skip
+    if path.exists() and not path.is_dir():
+        fail(f"'{path}' is a file; --out must be a folder.")
+    try:
+        check_can_write_dir(path.absolute().parent)
+    except ValueError as e:
+        fail(str(e))
+
+
+def _validated(params: dict) -> None:
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from jaxmlp.sklearn.classifier import MLPClassifier
+
+    try:
+        MLPClassifier(**params)._validate_params()
+    except InvalidParameterError as e:
+        fail(f"{e} (set by a flag or --config).")
+
+
+def train(
+    ctx: typer.Context,
+    data: Annotated[Path, typer.Argument(help="CSV (any delimiter) or Parquet table.")],
+    target: Annotated[str, typer.Option(help="Column to predict.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Model folder to create.")],
+    features: Annotated[
+        str | None, typer.Option(callback=opt.columns,
+                                 help="Feature columns, comma-separated (default: all others).")
+    ] = None,
+    categorical: Annotated[
+        str | None, typer.Option(callback=opt.columns,
+                                 help="Columns to treat as categorical, comma-separated.")
+    ] = None,
+    numeric: Annotated[
+        str | None, typer.Option(callback=opt.columns,
+                                 help="Columns to treat as numeric, comma-separated.")
+    ] = None,
+    test_size: Annotated[
+        float, typer.Option(callback=opt.number(opt.fraction, "--test-size", "0.25"),
+                            help="Held-out validation fraction.")
+    ] = 0.25,
+    test_file: Annotated[
+        Path | None, typer.Option(help="Validation rows from this file instead.")
+    ] = None,
+    drop_missing_target: Annotated[
+        bool, typer.Option(help="Drop rows whose target is missing.")
+    ] = False,
+    config: Annotated[
+        Path | None, typer.Option(help="TOML file with estimator options ([model] table).")
+    ] = None,
+    hidden: Annotated[str, typer.Option(callback=opt.hidden, help="Hidden widths: 64,32.")] = "100",
+    activation: Annotated[str, typer.Option(help=opt.ACTIVATION_HELP)] = "relu",
+    solver: Annotated[str, typer.Option(help="adam, sgd, lbfgs.")] = "adam",
+    alpha: Annotated[float, typer.Option(help="L2 penalty.")] = 1e-4,
+    lr: Annotated[float, typer.Option(help="Initial learning rate.")] = 1e-3,
+    learning_rate: Annotated[
+        str, typer.Option(help="Schedule (sgd): constant, invscaling, adaptive.")
+    ] = "constant",
+    max_iter: Annotated[int, typer.Option(help="Epochs (iterations for lbfgs).")] = 200,
+    batch_size: Annotated[
+        str, typer.Option(callback=opt.batch_size, help="'auto' or a size.")
+    ] = "auto",
+    momentum: Annotated[float, typer.Option(help="Momentum (sgd).")] = 0.9,
+    early_stopping: Annotated[
+        bool, typer.Option(help="Stop on a validation split of the training rows.")
+    ] = False,
+    n_iter_no_change: Annotated[int, typer.Option(help="Patience in epochs.")] = 10,
+    tol: Annotated[float, typer.Option(help="Improvement tolerance.")] = 1e-4,
+    dropout: Annotated[float, typer.Option(help="Dropout rate of hidden units.")] = 0.0,
+    class_weight: Annotated[str | None, typer.Option(help="'balanced' or omit.")] = None,
+    random_state: Annotated[int, typer.Option(help="Seed.")] = 0,
+    dtype: Annotated[
+        str | None,
+        typer.Option(help="float32 or float64 (default: float64, as scikit-learn for tables)."),
+    ] = None,
+    baseline: Annotated[
+        bool, typer.Option("--baseline/--no-baseline", help="Fit scikit-learn's MLP too.")
+    ] = True,
+    force: Annotated[bool, typer.Option(help="Replace an existing model folder.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:  # fmt: skip
+    """Train a classifier on a table; write the model folder with report.html."""
+    t0 = time.perf_counter()
+    say = printer(quiet or as_json)
+    given = dict(hidden=hidden, activation=activation, solver=solver, alpha=alpha, lr=lr,
+                 learning_rate=learning_rate, max_iter=max_iter, batch_size=batch_size,
+                 momentum=momentum, early_stopping=early_stopping,
+                 n_iter_no_change=n_iter_no_change, tol=tol, dropout=dropout,
+                 class_weight=class_weight, random_state=random_state, dtype=dtype)  # fmt: skip
+    params = _estimator_params(ctx, given, _read_config(config) if config is not None else {})
+    _validated(params)
+    _check_out(out_dir, force)
+    from jaxmlp.workflows.table import TableTrainConfig
+
+    run = TableTrainConfig(data, target, params, features, tuple(categorical or ()),
+                           tuple(numeric or ()), test_size, test_file, drop_missing_target,
+                           baseline)  # fmt: skip
+    result = _train(run, params, not (quiet or as_json), say)
+    from jaxmlp.io.model_files import ModelFileError
+    from jaxmlp.reports.table import write_table_model
+
+    try:
+        write_table_model(result, out_dir, overwrite=force, settings=params)
+    except ModelFileError as e:
+        fail(str(e))
+    _print_trained(result, out_dir, time.perf_counter() - t0, say, as_json)
+
+
+def _train(run: Any, params: dict, show_progress: bool, say: Any) -> Any:
+    """:func:`~jaxmlp.workflows.table.train_table` with a progress bar and the CLI's exits."""
+    from jaxmlp.core.compiled import enable_compilation_cache
+    from jaxmlp.core.program import DivergenceError
+    from jaxmlp.data.tables import TableError
+    from jaxmlp.workflows.table import train_table
+
+    enable_compilation_cache()
+    epochs = int(params["max_iter"])
+    try:
+        with progress_bar(epochs, "epochs", enabled=show_progress) as bar:
+            progress = None if bar is None else lambda done, loss: bar(done)
+            result = train_table(
+                run, progress, on_prepared=lambda table: _prepared(run.data, table, say)
+            )
+    except TableError as e:
+        fail(str(e))
+    except DivergenceError as e:
+        fail(f"{e} (--lr is {params['learning_rate_init']}.)", code=1)
+    for note in result.notes:
+        err.print(f"Note: {note}")
+    return result
+
+
+def _prepared(data: Path, table: Any, say: Any) -> None:
+    """What the CLI says once the table is read, before training."""
+    for note in table.warnings:
+        err.print(f"Warning: {note}")
+    split = table.split
+    say(f"jaxmlp train: {data} -> {len(split.X_train)} train / "
+        f"{len(split.X_test)} validation rows, {len(table.schema.features)} features "
+        f"({split.X_train.shape[1]} after encoding), {len(table.classes)} classes")  # fmt: skip
+
+
+def _print_trained(result: Any, out_dir: Path, seconds: float, say: Any, as_json: bool) -> None:
+    jx, sk = result.metrics, result.sklearn
+    say(
+        f"validation accuracy {jx['accuracy']:.4f}, log loss {jx['log_loss']:.4f}"
+        + (f" (scikit-learn MLP: {sk['accuracy']:.4f}, {sk['log_loss']:.4f})" if sk else "")
+    )
+    say(f"wrote {out_dir}/ (model.json, arrays.safetensors, report.html) in {seconds:.1f} s; "
+        f"open {out_dir / 'report.html'}")  # fmt: skip
+    if as_json:
+        keys = ("accuracy", "log_loss", "roc_auc")
+        out.print_json(json.dumps({"model": str(out_dir), "report": str(out_dir / "report.html"),
+                                   "validation": result.model.info["validation"],
+                                   "sklearn": None if not sk else {k: sk[k] for k in keys},
+                                   "fit_time_s": jx["fit_time_s"]}))  # fmt: skip
+
+
+def _load_model(path: Path) -> Any:
+    from jaxmlp.data.tables import TableError
+    from jaxmlp.io.model_files import ModelFileError
+    from jaxmlp.workflows.table import load_table_model
+
+    try:
+        return load_table_model(path)
+    except (ModelFileError, TableError) as e:
+        fail(str(e))
+
+
+def _write_table(df: Any, path: Path | None, force: bool) -> None:
+    import io
+
+    from jaxmlp.io.files import atomic_write
+
+    if path is None:
+        df.to_csv(out.file, index=False)
+        return
+    if path.exists() and not force:
+        fail(f"'{path}' already exists; choose another --out or pass --force.")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        buf = io.BytesIO()
+        df.to_parquet(buf, index=False)
+        atomic_write(path, buf.getvalue())
+    else:
+        atomic_write(path, df.to_csv(index=False))
+
+
+def predict(
+    model_dir: Annotated[Path, typer.Argument(help="Model folder from `jaxmlp train`.")],
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet rows to predict.")],
+    proba: Annotated[bool, typer.Option(help="Add one probability column per class.")] = False,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="CSV or .parquet file (default: CSV to stdout).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing --out file.")] = False,
+) -> None:
+    """Predict the target for new rows (extra columns ignored, any column order)."""
+    from jaxmlp.core.compiled import enable_compilation_cache
+    from jaxmlp.data.tables import TableError
+    from jaxmlp.workflows.table import predict_table
+
+    enable_compilation_cache()
+    model = _load_model(model_dir)
+    try:
+        result, notes = predict_table(model, data, proba)
+    except TableError as e:
+        fail(str(e))
+    for note in notes:
+        err.print(f"Note: {note}")
+    _write_table(result, out_file, force)
+    if out_file is not None:
+        err.print(f"wrote {len(result)} predictions to {out_file}")
+
+
+def evaluate(
+    model_dir: Annotated[Path, typer.Argument(help="Model folder from `jaxmlp train`.")],
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet rows with the target column.")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Folder for report.html (default: none).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+) -> None:
+    """Metrics (and optionally a report) of a model on labelled rows."""
+    from jaxmlp.data.tables import TableError
+    from jaxmlp.workflows.table import evaluate_table
+
+    model = _load_model(model_dir)
+    try:
+        evaluation = evaluate_table(model, data)
+    except TableError as e:
+        fail(str(e))
+    for note in evaluation["notes"]:
+        err.print(f"Note: {note}")
+    result = evaluation["metrics"]
+    if out_dir is not None:
+        from jaxmlp.reports.table import write_evaluation_report
+
+        try:
+            written = write_evaluation_report(
+                model, evaluation, out_dir, {"model": str(model_dir), "data": str(data)}
+            )
+        except ValueError as e:
+            fail(str(e))
+    if as_json:
+        keys = ("accuracy", "log_loss", "roc_auc", "per_class", "confusion_matrix")
+        out.print_json(json.dumps({k: result[k] for k in keys}))
+        return
+    auc = "" if result["roc_auc"] is None else f", ROC AUC {result['roc_auc']:.4f}"
+    out.print(f"{len(evaluation['frame'])} rows: accuracy {result['accuracy']:.4f}, log loss "
+              f"{result['log_loss']:.4f}{auc}")  # fmt: skip
+    for r in result["per_class"]:
+        out.print(f"  {r['class']}: precision {r['precision']:.3f}, recall {r['recall']:.3f}, "
+                  f"F1 {r['f1']:.3f}, support {r['support']}")  # fmt: skip
+    if out_dir is not None:
+        out.print(f"wrote {written}")

@@ -1,0 +1,20 @@
+"""The engine: networks, losses, optimizers and training as compiled programs.
+
+Nothing here knows scikit-learn's estimator API, files, reports or the command line;
+every other layer builds on it. In the order data flows:
+
+- :mod:`~jaxmlp.core.activations`, :mod:`~jaxmlp.core.optimizers` -- the one table of
+  activation functions, the one table of optimizers (name -> optax factory);
+- :mod:`~jaxmlp.core.nn` -- stax ``(init, apply)`` networks; :mod:`~jaxmlp.core.losses`;
+- :mod:`~jaxmlp.core.program` -- what a run is made of (:class:`Program`, :class:`Hyper`,
+  padded :class:`Data`, :class:`State`);
+- :mod:`~jaxmlp.core.epoch` -- one epoch on the device; :mod:`~jaxmlp.core.batching`;
+- :mod:`~jaxmlp.core.loop` -- the compiled loop over epochs and its host driver;
+- :mod:`~jaxmlp.core.many` -- the same program vmapped over models, across devices;
+- :mod:`~jaxmlp.core.jobs` -- prepared fits, grouped and run side by side;
+- :mod:`~jaxmlp.core.compiled` -- compiled programs kept across processes;
+- :mod:`~jaxmlp.core.devices` -- one JAX device per CPU core;
+- :mod:`~jaxmlp.core.validation` -- checks of user-given numbers, shared by all layers.
+
+Importing this package imports nothing heavy; the modules import JAX as they need it.
+"""

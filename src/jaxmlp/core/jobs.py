@@ -1,0 +1,284 @@
+"""Prepared fits (:class:`Job`) and running many of them at once (:func:`run_jobs`).
+
+An estimator validates its input and sets up a fit on the host -- initial weights, the
+compiled program's key, hyperparameters, padded rows -- as a :class:`Job`. A single fit
+runs its job with :func:`jaxmlp.core.loop.train`; :func:`run_jobs` groups jobs that share a
+program (one architecture, solver and row bucket) and trains each group as one vmapped
+program (:func:`jaxmlp.core.many.train_many`), in blocks sized to the memory at hand. Each job
+then stores its own result, exactly as if it had been trained alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import numpy as np
+
+from jaxmlp.core.loop import RunResult
+from jaxmlp.core.many import Stacked, train_many
+from jaxmlp.core.program import Data, DivergenceError, HostData, Hyper, Program, State, precision
+
+__all__ = [
+    "Job",
+    "MemoryBudgetError",
+    "estimate_bytes",
+    "memory_budget",
+    "run_jobs",
+]
+
+
+class MemoryBudgetError(MemoryError):
+    """A group of models cannot be trained in the memory at hand."""
+
+
+@dataclasses.dataclass
+class Job:
+    """One prepared fit.
+
+    Attributes
+    ----------
+    program : Program
+    hyper : Hyper
+        Plain numbers.
+    state : State
+        Starting state (single model, no model axis).
+    data : HostData
+        Training rows, padded to their bucket.
+    evals : tuple of HostData
+        Evaluation sets (the early-stopping validation set).
+    max_epochs : int
+    dtype : numpy dtype
+        Training precision (float64 runs under ``jax.enable_x64``).
+    hint : str
+        Appended to the :class:`~jaxmlp.core.program.DivergenceError` message.
+    finish : callable
+        ``finish(result)`` stores a :class:`~jaxmlp.core.loop.RunResult` in the estimator.
+    """
+
+    program: Program
+    hyper: Hyper
+    state: State
+    data: HostData
+    evals: tuple[HostData, ...]
+    max_epochs: int
+    dtype: np.dtype
+    hint: str
+    finish: Callable[[RunResult], None]
+
+    def device_data(self):
+        """``(data, evals)`` as device arrays."""
+        return self.data.device(), tuple(e.device() for e in self.evals)
+
+    def group_key(self) -> tuple:
+        """Jobs with equal keys can share one vmapped program."""
+
+        def shapes(d: HostData) -> tuple:
+            return tuple((a.shape, a.dtype.str) for a in d[:3])
+
+        params = (
+            jax.tree_util.tree_structure(self.state.params),
+            tuple(np.shape(a) for a in jax.tree_util.tree_leaves(self.state.params)),
+        )
+        return (self.program, self.dtype.str, shapes(self.data),
+                tuple(shapes(e) for e in self.evals), params)  # fmt: skip
+
+
+# ------------------------------------------------------------------------------ memory
+
+
+def memory_budget() -> int:
+    """Bytes a group of models may use: ``$JAXMLP_MEMORY_BUDGET`` if set (bytes, or with a
+    K/M/G suffix), else 80% of the accelerator's free memory, or half of the host's
+    available memory on CPU."""
+    text = os.environ.get("JAXMLP_MEMORY_BUDGET", "").strip().upper()
+    if text:
+        scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1], 1)
+        number = text[:-1] if text[-1] in "KMG" else text
+        try:
+            return int(float(number) * scale)
+        except ValueError:
+            raise ValueError(
+                f"JAXMLP_MEMORY_BUDGET={text!r} is not a size; use bytes or a K/M/G suffix, "
+                "e.g. JAXMLP_MEMORY_BUDGET=2G."
+            ) from None
+    try:
+        stats = jax.devices()[0].memory_stats() or {}
+    except Exception:  # backends without memory statistics
+        stats = {}
+    if "bytes_limit" in stats:
+        return int(0.8 * (stats["bytes_limit"] - stats.get("bytes_in_use", 0)))
+    try:
+        return int(0.5 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # not POSIX: assume 4 GiB
+        return 4 << 30
+
+
+def estimate_bytes(job: Job, stacked_rows: bool) -> int:
+    """Working memory of one model of ``job``'s group inside the vmapped program.
+
+    Counts parameters with gradients, updates and optimizer state, the activations of one
+    step (a mini-batch, or all rows for full-batch training) forward and backward, the
+    evaluation pass, and, where models train on rows of their own (``stacked_rows``), their
+    copy of the rows and the per-epoch shuffled copy.
+    """
+    item = np.dtype(job.dtype).itemsize
+    leaves = jax.tree_util.tree_leaves(job.state.params)
+    n_params = sum(int(np.prod(np.shape(a))) for a in leaves)
+    widths = [np.shape(a)[-1] for a in leaves if np.ndim(a) == 2]
+    copies = 6 + (20 if job.program.linesearch else 0) + (1 if job.program.keep_best else 0)
+    N, F = job.data.X.shape
+    rows = N if job.program.batch is None else job.program.batch
+    activations = 4 * rows * (F + sum(widths))
+    evals = sum(2 * e.X.shape[0] * (e.X.shape[1] + max(widths)) for e in job.evals)
+    # a model's own copy of the rows, and the per-epoch shuffled copy (mini-batches)
+    own_rows = (int(stacked_rows) + int(job.program.batch is not None)) * N * (F + 2)
+    return item * (copies * n_params + activations + evals + own_rows)
+
+
+# ------------------------------------------------------------------------------ running
+
+
+def _digest(a: np.ndarray) -> tuple:
+    return a.shape, a.dtype.str, hashlib.blake2b(np.ascontiguousarray(a), digest_size=16).digest()
+
+
+def _stack_leaf(arrays: Sequence[np.ndarray]):
+    """One shared array if all are equal, else :class:`Stacked` distinct versions."""
+    seen: dict[tuple, int] = {}
+    index = np.empty(len(arrays), np.int32)
+    distinct = []
+    for i, a in enumerate(arrays):
+        key = _digest(np.asarray(a))
+        if key not in seen:
+            seen[key] = len(distinct)
+            distinct.append(np.asarray(a))
+        index[i] = seen[key]
+    if len(distinct) == 1:
+        return distinct[0]
+    return Stacked(np.stack(distinct), index)
+
+
+def _stack_data(datas: Sequence[HostData]):
+    return HostData(*(_stack_leaf([d[k] for d in datas]) for k in range(4)))
+
+
+def _to_device(d: HostData) -> Data:
+    return Data(*jax.tree_util.tree_map(jax.numpy.asarray, tuple(d)))
+
+
+def _stack_tree(trees: Sequence[Any]):
+    return jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *trees)
+
+
+def _run_block(block: Sequence[Job]) -> list[BaseException | None]:
+    first = block[0]
+    dtype = first.dtype
+    hypers = Hyper(*(np.array([float(getattr(j.hyper, f)) for j in block], dtype)
+                     for f in Hyper._fields))  # fmt: skip
+    states = _stack_tree([j.state for j in block])
+    data = _to_device(_stack_data([j.data for j in block]))
+    evals = tuple(_to_device(_stack_data([j.evals[k] for j in block]))
+                  for k in range(len(first.evals)))  # fmt: skip
+    max_epochs = np.array([j.max_epochs for j in block], np.int32)
+    many = train_many(first.program, hypers, states, data, evals, max_epochs=max_epochs)
+    host_state = jax.tree_util.tree_map(np.asarray, many.state)
+    errors: list[BaseException | None] = []
+    for i, job in enumerate(block):
+        if many.diverged_at[i]:
+            errors.append(DivergenceError(int(many.diverged_at[i]), job.hint))
+            continue
+        n = int(many.n_epochs[i])
+        state = jax.tree_util.tree_map(lambda a, i=i: a[i], host_state)
+        try:
+            job.finish(RunResult(state, many.losses[i, :n], many.metrics[i, :n]))
+        except ValueError as error:  # e.g. non-finite weights
+            errors.append(error)
+        else:
+            errors.append(None)
+    return errors
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    *,
+    models_per_program: int | str = "auto",
+    budget: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    blocks: list | None = None,
+) -> list[BaseException | None]:
+    """Train every job; those that share a program train side by side in one program.
+
+    Parameters
+    ----------
+    jobs : sequence of Job
+    models_per_program : int or 'auto'
+        Most models per compiled program; 'auto' fills the memory budget. An explicit
+        number whose estimated memory exceeds the budget is refused up front.
+    budget : int, optional
+        Bytes (default :func:`memory_budget`).
+    progress : callable, optional
+        ``progress(models_done, models_total)`` after each block.
+    blocks : list, optional
+        Receives one ``(group, job indices, seconds)`` tuple per compiled program run, where
+        ``group`` numbers the distinct programs.
+
+    Returns
+    -------
+    list
+        Per job: None, or the exception its fit ended with (a
+        :class:`~jaxmlp.core.program.DivergenceError`, a ValueError); the others are unaffected.
+
+    Raises
+    ------
+    MemoryBudgetError
+        If one model alone, or ``models_per_program`` of them, exceed the budget.
+    """
+    budget = memory_budget() if budget is None else int(budget)
+    groups: dict[tuple, list[int]] = {}
+    for i, job in enumerate(jobs):
+        groups.setdefault(job.group_key(), []).append(i)
+    plans = []
+    for members in groups.values():
+        first = jobs[members[0]]
+        distinct_rows = len({_digest(jobs[i].data.X) for i in members}) > 1
+        per_model = estimate_bytes(first, distinct_rows)
+        fits = budget // max(per_model, 1)
+        if fits < 1:
+            raise MemoryBudgetError(
+                f"One model needs about {per_model / 2**20:.0f} MiB but {budget / 2**20:.0f} "
+                "MiB are available. Use a smaller batch_size (full-batch training holds every "
+                "row's activations) or fewer / narrower hidden layers."
+            )
+        if models_per_program == "auto":
+            size = fits
+        else:
+            size = int(models_per_program)
+            if size * per_model > budget:
+                raise MemoryBudgetError(
+                    f"{size} models per program need about {size * per_model / 2**20:.0f} "
+                    f"MiB ({per_model / 2**20:.1f} MiB each) but {budget / 2**20:.0f} MiB "
+                    f"are available. Use models_per_program={fits} or fewer (models are then "
+                    "trained in several programs, one after the other)."
+                )
+        plans.append((members, max(1, size)))
+    errors: list[BaseException | None] = [None] * len(jobs)
+    done = 0
+    for group, (members, size) in enumerate(plans):
+        for start in range(0, len(members), size):
+            block = members[start : start + size]
+            began = time.perf_counter()
+            with precision(jobs[block[0]].dtype):
+                for i, error in zip(block, _run_block([jobs[i] for i in block]), strict=True):
+                    errors[i] = error
+            if blocks is not None:
+                blocks.append((group, block, time.perf_counter() - began))
+            done += len(block)
+            if progress is not None:
+                progress(done, len(jobs))
+    return errors

@@ -1,0 +1,241 @@
+"""Safe, versioned model folders: :func:`save` and :func:`load`.
+
+A model folder holds
+
+- ``model.json``: format name and version, jaxmlp version, the estimator's
+  hyperparameters and fitted attributes, classes, feature names and kinds, category
+  levels, training metrics, and the name, shape and dtype of every array plus the
+  SHA-256 of the array file;
+- ``arrays.safetensors``: the weights and the preprocessing arrays (medians, means,
+  scales), in the safetensors format -- a JSON header and raw little-endian numbers.
+
+Loading executes nothing from the files: it reads JSON and raw arrays, checks the format
+version (a newer one is refused), the checksum, and every array's shape against the
+metadata before building the model. Saving writes a temporary folder next to the target
+and renames it into place, so a crash mid-save leaves any previous model intact; an
+existing model is replaced only with ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from jaxmlp.io.records import (
+    ModelFileError,
+    RecordError,
+    build_estimator,
+    build_preprocessor,
+    estimator_record,
+    label_array,
+    probe_frame,
+    table_record,
+)
+from jaxmlp.sklearn.classifier import MLPClassifier
+from jaxmlp.sklearn.table_model import TableModel
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "load", "save"]
+
+FORMAT = "jaxmlp-model"
+FORMAT_VERSION = 1
+META = "model.json"
+ARRAYS = "arrays.safetensors"
+REPORT = "report.html"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save(
+    model: MLPClassifier | TableModel,
+    path: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    report: str | None = None,
+) -> Path:
+    """Save a fitted :class:`~jaxmlp.MLPClassifier` or :class:`~jaxmlp.TableModel`.
+
+    Parameters
+    ----------
+    model : MLPClassifier or TableModel
+    path : path-like
+        The model folder to create.
+    overwrite : bool
+        Replace an existing model folder (otherwise that is an error).
+    report : str, optional
+        An HTML report to keep in the folder as ``report.html`` (``jaxmlp train`` passes
+        the training report).
+
+    Returns
+    -------
+    Path
+        The model folder.
+
+    Raises
+    ------
+    ModelFileError
+        The folder exists (without ``overwrite``), is not a model folder, or the model
+        holds code that cannot be saved as data (a callable activation, an optax
+        optimizer).
+    """
+    from safetensors.numpy import save_file
+
+    from jaxmlp import __version__
+
+    path = Path(path)
+    if path.exists():
+        if not overwrite:
+            raise ModelFileError(
+                f"'{path}' already exists; choose another folder, or pass --force "
+                "(overwrite=True) to replace the model in it."
+            )
+        if not path.is_dir() or (any(path.iterdir()) and not (path / META).exists()):
+            raise ModelFileError(
+                f"'{path}' exists and is not a jaxmlp model folder; refusing to replace it."
+            )
+    arrays: dict[str, np.ndarray] = {}
+    if isinstance(model, TableModel):
+        meta = {"kind": "TableModel", "table": table_record(model, arrays),
+                "estimator": estimator_record(model.estimator, arrays)}  # fmt: skip
+    elif isinstance(model, MLPClassifier):
+        meta = {"kind": "MLPClassifier", "estimator": estimator_record(model, arrays)}
+    else:
+        raise ModelFileError(
+            f"save() takes a fitted jaxmlp MLPClassifier or TableModel, got {type(model).__name__}."
+        )
+    parent = path.absolute().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = parent / f".{path.name}.saving-{os.getpid()}-{secrets.token_hex(4)}"
+    tmp.mkdir()
+    try:
+        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(tmp / ARRAYS))
+        specs = {k: {"shape": list(a.shape), "dtype": a.dtype.str} for k, a in arrays.items()}
+        meta = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "jaxmlp_version": __version__,
+            **meta,
+            "arrays": specs,
+            "arrays_sha256": _digest(tmp / ARRAYS),
+        }
+        (tmp / META).write_text(json.dumps(meta, indent=2) + "\n")
+        if report is not None:
+            (tmp / REPORT).write_text(report)
+        for f in tmp.iterdir():  # on disk before the folder becomes visible
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        if path.exists():
+            old = parent / f".{path.name}.old-{secrets.token_hex(4)}"
+            os.rename(path, old)
+            os.rename(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def _fail(path: Path, what: str) -> ModelFileError:
+    return ModelFileError(
+        f"'{path}' is not a usable jaxmlp model: {what}. Re-create it with "
+        "`jaxmlp train` or jaxmlp.save()."
+    )
+
+
+def _read_meta(path: Path) -> dict:
+    if not path.exists():
+        raise ModelFileError(f"Model folder '{path}' does not exist. Check the path.")
+    if not path.is_dir():
+        raise ModelFileError(f"'{path}' is a file; a jaxmlp model is a folder.")
+    meta_file = path / META
+    if not meta_file.exists():
+        raise _fail(path, f"it has no {META}")
+    try:
+        meta = json.loads(meta_file.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise _fail(path, f"{META} is not valid JSON ({e})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise _fail(path, f"{META} does not describe a '{FORMAT}'")
+    version = meta.get("format_version")
+    if not isinstance(version, int):
+        raise _fail(path, "its format version is missing")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"'{path}' was saved in model format version {version} by jaxmlp "
+            f"{meta.get('jaxmlp_version', '?')}; this jaxmlp reads versions up to "
+            f"{FORMAT_VERSION}. Upgrade jaxmlp (pip install -U jaxmlp) to load it."
+        )
+    return meta
+
+
+def _read_arrays(path: Path, meta: dict) -> dict[str, np.ndarray]:
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    file = path / ARRAYS
+    if not file.exists():
+        raise _fail(path, f"{ARRAYS} is missing")
+    if _digest(file) != meta.get("arrays_sha256"):
+        raise _fail(path, f"{ARRAYS} does not match its checksum (truncated or modified)")
+    try:
+        arrays = load_file(str(file))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise _fail(path, f"{ARRAYS} is not a safetensors file ({e})") from None
+    expected = meta.get("arrays")
+    if not isinstance(expected, dict) or set(expected) != set(arrays):
+        raise _fail(path, "its arrays do not match the metadata")
+    for name, spec in expected.items():
+        a = arrays[name]
+        if list(a.shape) != spec.get("shape") or a.dtype.str != spec.get("dtype"):
+            raise _fail(path, f"array '{name}' has shape {list(a.shape)} {a.dtype}, the "
+                              f"metadata says {spec.get('shape')} {spec.get('dtype')}")  # fmt: skip
+    return arrays
+
+
+def load(path: str | os.PathLike) -> MLPClassifier | TableModel:
+    """Load a model folder written by :func:`save` (or ``jaxmlp train``).
+
+    Returns
+    -------
+    MLPClassifier or TableModel
+
+    Raises
+    ------
+    ModelFileError
+        Missing, truncated or modified files, arrays that do not fit the metadata, or a
+        newer format version.
+    """
+    path = Path(path)
+    meta = _read_meta(path)
+    arrays = _read_arrays(path, meta)
+    kind = meta.get("kind")
+    try:
+        if kind == "MLPClassifier":
+            return build_estimator(meta["estimator"], arrays)
+        if kind == "TableModel":
+            rec = meta["table"]
+            est = build_estimator(meta["estimator"], arrays)
+            schema, pre = build_preprocessor(rec, arrays)
+            width = pre.transform(probe_frame(schema, rec)).shape[1]
+            if width != est.n_features_in_:
+                raise RecordError(f"the preprocessing makes {width} features, the network "
+                                  f"takes {est.n_features_in_}")  # fmt: skip
+            return TableModel(est, pre, schema, str(rec["target"]), label_array(rec["classes"]),
+                              dict(rec.get("info") or {}))  # fmt: skip
+    except KeyError as e:
+        raise _fail(path, f"{META} lacks {e}") from None
+    except RecordError as e:
+        raise _fail(path, str(e)) from None
+    raise _fail(path, f"unknown model kind {kind!r}")

@@ -1,0 +1,241 @@
+"""Models as data: an estimator or table model to a JSON record plus named arrays, and
+back -- the content of a model folder (:mod:`jaxmlp.io.model_files` writes and reads it).
+
+The estimator goes through its public seam, ``get_fitted_state()`` /
+``set_fitted_state()``; hyperparameters are stored as plain JSON values (a callable
+activation or an optax optimizer is code, and is refused). Rebuilding executes nothing
+from the files.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from jaxmlp.sklearn.classifier import MLPClassifier
+from jaxmlp.sklearn.state import FittedState
+
+__all__ = [
+    "ModelFileError",
+    "RecordError",
+    "build_estimator",
+    "build_preprocessor",
+    "estimator_record",
+    "label_array",
+    "table_record",
+]
+
+# hyperparameters stored as data; a callable activation or an optax optimizer is code
+PARAMS = ("hidden_layer_sizes", "activation", "solver", "alpha", "batch_size", "learning_rate",
+          "learning_rate_init", "power_t", "max_iter", "shuffle", "random_state", "tol",
+          "verbose", "warm_start", "momentum", "nesterovs_momentum", "early_stopping",
+          "validation_fraction", "beta_1", "beta_2", "epsilon", "n_iter_no_change", "max_fun",
+          "dropout", "class_weight", "dtype")  # fmt: skip
+# added after format version 1 was first written: absent in older files, then the default
+ADDED = {"dtype": None}
+
+
+class ModelFileError(ValueError):
+    """A model folder that cannot be saved or loaded; the message says why and what to do."""
+
+
+class RecordError(ValueError):
+    """A record that does not describe a model; the message says what is wrong."""
+
+
+def label_list(values: np.ndarray) -> dict:
+    """Class labels as JSON: their dtype and values."""
+    values = np.asarray(values)
+    kind = "str" if values.dtype.kind in "OUS" else values.dtype.str
+    items = [str(v) for v in values.tolist()] if kind == "str" else values.tolist()
+    return {"dtype": kind, "values": items}
+
+
+def label_array(spec: dict) -> np.ndarray:
+    """The labels of :func:`label_list`, with their dtype."""
+    if spec["dtype"] == "str":
+        return np.array([str(v) for v in spec["values"]], dtype=object)
+    return np.array(spec["values"], dtype=np.dtype(spec["dtype"]))
+
+
+def _json_param(name: str, value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, dict):
+        return {"__dict__": [[k.item() if isinstance(k, np.generic) else k, v]
+                             for k, v in value.items()]}  # fmt: skip
+    if value is None or isinstance(value, bool | int | float | str | list):
+        return value
+    raise ModelFileError(
+        f"Cannot save {name}={value!r} as data (it is code or an object). Models with a "
+        "callable activation, an optax optimizer or a RandomState cannot be saved; use the "
+        "named options (e.g. activation='swish', solver='adam', random_state=0)."
+    )
+
+
+def _param_value(name: str, value: Any) -> Any:
+    if name == "hidden_layer_sizes" and isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, dict) and "__dict__" in value:
+        return {k: v for k, v in value["__dict__"]}
+    return value
+
+
+def estimator_record(est: MLPClassifier, arrays: dict[str, np.ndarray]) -> dict:
+    """JSON record of a fitted estimator; its weights are added to ``arrays``."""
+    state = est.get_fitted_state()
+    params = est.get_params()
+    if params.get("optimizer") is not None:
+        _json_param("optimizer", params["optimizer"])
+    record: dict[str, Any] = {
+        "class": type(est).__name__,
+        "params": {k: _json_param(k, params[k]) for k in PARAMS},
+        "classes": label_list(state.classes),
+        "y_type": state.y_type,
+        "n_features_in": int(state.n_features_in),
+        "n_inputs": int(state.n_inputs),
+        "n_outputs": int(state.n_outputs),
+        "n_layers": int(state.n_layers),
+        "out_activation": state.out_activation,
+        "n_iter": int(state.n_iter),
+        "t": int(state.t or 0),
+        "loss": float(state.loss),
+        "loss_curve": [float(v) for v in state.loss_curve or []],
+        "validation_scores": [float(v) for v in state.validation_scores or []],
+        "feature_names_in": None,
+    }
+    if state.feature_names_in is not None:
+        record["feature_names_in"] = [str(v) for v in state.feature_names_in]
+    for i, (W, b) in enumerate(zip(state.coefs, state.intercepts, strict=True)):
+        arrays[f"coefs.{i}"] = np.asarray(W)
+        arrays[f"intercepts.{i}"] = np.asarray(b)
+    return record
+
+
+def build_estimator(rec: dict, arrays: dict[str, np.ndarray]) -> MLPClassifier:
+    """The fitted estimator of a record (raises :class:`RecordError` naming the flaw)."""
+    try:
+        stored = {**ADDED, **rec["params"]}
+        params = {k: _param_value(k, stored[k]) for k in PARAMS}
+        est = MLPClassifier(**params)
+        est._validate_params()
+        n_layers = int(rec["n_layers"])
+        coefs = [arrays[f"coefs.{i}"] for i in range(n_layers - 1)]
+        intercepts = [arrays[f"intercepts.{i}"] for i in range(n_layers - 1)]
+        sizes = [rec["n_features_in"], *params["hidden_layer_sizes"], rec["n_outputs"]]
+    except (KeyError, TypeError, ValueError) as e:
+        raise RecordError(f"its estimator record is incomplete or invalid ({e})") from None
+    for i, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
+        if W.shape != (sizes[i], sizes[i + 1]) or b.shape != (sizes[i + 1],):
+            raise RecordError(f"layer {i} has weights {W.shape} and bias {b.shape}, the "
+                              f"network is {sizes}")  # fmt: skip
+    scores = [float(v) for v in rec["validation_scores"]]
+    stochastic = params["solver"] != "lbfgs"
+    early = bool(params["early_stopping"])
+    names = rec.get("feature_names_in")
+    state = FittedState(
+        classes=label_array(rec["classes"]), y_type=rec["y_type"],
+        n_features_in=int(rec["n_features_in"]),
+        feature_names_in=None if names is None else np.array(names, dtype=object),
+        n_inputs=int(rec["n_inputs"]), n_outputs=int(rec["n_outputs"]), n_layers=n_layers,
+        out_activation=rec["out_activation"], n_iter=int(rec["n_iter"]), t=int(rec["t"]),
+        loss=float(rec["loss"]), coefs=coefs, intercepts=intercepts,
+        # the optimizer state is not saved: a warm start after loading restarts it
+        loss_curve=list(rec["loss_curve"]) if stochastic else None,
+        validation_scores=scores if stochastic and early else None,
+        best_loss=None if early or not stochastic else min(rec["loss_curve"] or [np.inf]),
+        best_validation_score=max(scores) if early and scores else None,
+    )  # fmt: skip
+    try:
+        return est.set_fitted_state(state)
+    except ValueError as e:
+        raise RecordError(f"its classes do not fit target type {rec['y_type']!r}") from e
+
+
+def table_record(model: Any, arrays: dict[str, np.ndarray]) -> dict:
+    """JSON record of a :class:`~jaxmlp.sklearn.table_model.TableModel`'s preprocessing
+    and columns; the preprocessing arrays are added to ``arrays``."""
+    schema = model.schema
+    pre = model.preprocessor
+    record: dict[str, Any] = {
+        "target": model.target,
+        "classes": label_list(model.classes),
+        "features": list(schema.features),
+        "numeric": list(schema.numeric),
+        "categorical": list(schema.categorical),
+        "info": model.info,
+    }
+    if schema.numeric:
+        imputer, scaler = pre.named_transformers_["numeric"]
+        arrays["numeric.median"] = np.asarray(imputer.statistics_, np.float64)
+        arrays["numeric.mean"] = np.asarray(scaler.mean_, np.float64)
+        arrays["numeric.var"] = np.asarray(scaler.var_, np.float64)
+        arrays["numeric.scale"] = np.asarray(scaler.scale_, np.float64)
+        record["n_samples_seen"] = int(np.max(scaler.n_samples_seen_))
+    if schema.categorical:
+        imputer, encoder = pre.named_transformers_["categorical"]
+        record["most_frequent"] = [str(v) for v in imputer.statistics_]
+        record["categories"] = [[str(v) for v in c] for c in encoder.categories_]
+    return record
+
+
+def _fit_on_levels(schema: Any, cats: list) -> Any:
+    """The preprocessor fitted on a frame that yields exactly the stored category levels
+    (the learned numbers are set from the stored arrays afterwards)."""
+    import pandas as pd
+
+    from jaxmlp.data.tables import make_preprocessor
+
+    n = max([2, *(len(c) for c in cats)])
+    frame = {}
+    for c in schema.features:
+        if c in schema.numeric:
+            frame[c] = np.arange(n, dtype=np.float64)
+        else:
+            levels = cats[schema.categorical.index(c)]
+            if not levels:
+                raise RecordError(f"column '{c}' has no category levels")
+            frame[c] = np.array([*levels, *[levels[0]] * (n - len(levels))], dtype=object)
+    return make_preprocessor(schema).fit(pd.DataFrame(frame)[schema.features])
+
+
+def build_preprocessor(rec: dict, arrays: dict[str, np.ndarray]) -> tuple[Any, Any]:
+    """``(schema, fitted ColumnTransformer)`` of a table record."""
+    from jaxmlp.data.tables import Schema
+
+    schema = Schema(list(rec["features"]), list(rec["numeric"]), list(rec["categorical"]))
+    if sorted(schema.numeric + schema.categorical) != sorted(schema.features):
+        raise RecordError("its feature lists disagree")
+    cats = rec.get("categories", [])
+    if len(cats) != len(schema.categorical):
+        raise RecordError("its category levels do not match the categorical columns")
+    pre = _fit_on_levels(schema, cats)
+    k = len(schema.numeric)
+    if k:
+        imputer, scaler = pre.named_transformers_["numeric"]
+        for name in ("median", "mean", "var", "scale"):
+            if arrays[f"numeric.{name}"].shape != (k,):
+                raise RecordError(f"numeric.{name} does not have one value per numeric column")
+        imputer.statistics_ = arrays["numeric.median"]
+        scaler.mean_, scaler.var_ = arrays["numeric.mean"], arrays["numeric.var"]
+        scaler.scale_ = arrays["numeric.scale"]
+        scaler.n_samples_seen_ = int(rec["n_samples_seen"])
+    if schema.categorical:
+        imputer, encoder = pre.named_transformers_["categorical"]
+        imputer.statistics_ = np.array(rec["most_frequent"], dtype=object)
+        got = [[str(v) for v in c] for c in encoder.categories_]
+        if got != [[str(v) for v in c] for c in cats]:
+            raise RecordError("its category levels are not sorted or not unique")
+    return schema, pre
+
+
+def probe_frame(schema: Any, rec: dict) -> Any:
+    """One row that the preprocessing can transform (to check its output width)."""
+    import pandas as pd
+
+    row = {c: [0.0] if c in schema.numeric else [rec["categories"][schema.categorical.index(c)][0]]
+           for c in schema.features}  # fmt: skip
+    return pd.DataFrame(row)[schema.features]

@@ -1,0 +1,245 @@
+"""Metrics, figures and the HTML report of ``jaxmlp train`` and ``jaxmlp evaluate``.
+
+The report: data summary (rows, columns, kinds, missing values, class balance), metrics
+of jaxmlp next to the scikit-learn MLP baseline, learning curves (train/validation loss
+and accuracy per epoch), confusion matrix, per-class precision/recall/F1, ROC curves, and
+a 2-D view of the decision surface (the two features themselves when there are two
+numeric ones, else a PCA projection of the preprocessed features).
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+
+from jaxmlp.io.files import atomic_write, ensure_writable_dir
+from jaxmlp.io.model_files import save
+from jaxmlp.reports.figures import Curve, draw_surface, plot_curves, png_bytes, scatter_classes
+from jaxmlp.reports.html import figure, fmt, html_page, kv_table, versions
+from jaxmlp.workflows.table import TableTrainResult
+
+__all__ = [
+    "render_images",
+    "render_table_report",
+    "table_report",
+    "write_evaluation_report",
+    "write_table_model",
+]
+
+
+def plot_learning_curves(curves: np.ndarray, loss_curve: Any) -> Figure:
+    """``curves`` of shape (epochs, 2 sets [train, validation], [loss, accuracy]), and the
+    training objective per epoch (``loss_curve``, with the L2 term) when it has one value
+    per epoch."""
+    epochs = np.arange(1, len(curves) + 1)
+    lines = [Curve("train", curves[:, 0, 0], curves[:, 0, 1]),
+             Curve("validation", curves[:, 1, 0], curves[:, 1, 1])]  # fmt: skip
+    if loss_curve is not None and len(loss_curve) == len(curves):
+        lines.append(Curve("training objective (incl. L2)", np.asarray(loss_curve),
+                           style={"ls": ":", "color": "0.4"}))  # fmt: skip
+    return plot_curves(epochs, lines, loss_label="loss (cross-entropy)")
+
+
+def plot_confusion(matrix, classes) -> Figure:
+    m = np.asarray(matrix)
+    k = len(classes)
+    size = min(3.5 + 0.45 * k, 12)
+    fig = Figure(figsize=(size + 1, size), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(m, cmap=matplotlib.colormaps["Blues"])
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(m[i, j]), ha="center", va="center",
+                    color="w" if m[i, j] > m.max() / 2 else "k", fontsize=9)  # fmt: skip
+    labels = [str(c) for c in classes]
+    ax.set_xticks(range(k), labels, rotation=45 if k > 4 else 0, ha="right" if k > 4 else "center")
+    ax.set_yticks(range(k), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("Confusion matrix (validation rows)")
+    fig.colorbar(image, ax=ax, fraction=0.05)
+    return fig
+
+
+def plot_roc(y, proba, classes) -> Figure:
+    from sklearn.metrics import auc, roc_curve
+
+    fig = Figure(figsize=(6.0, 5.5), layout="constrained")
+    ax = fig.subplots()
+    k = len(classes)
+    which = [1] if k == 2 else range(k)
+    for i in which:
+        if (y == i).all() or (y != i).all():
+            continue
+        fpr, tpr, _ = roc_curve(y == i, proba[:, i])
+        label = f"{classes[i]} (AUC {auc(fpr, tpr):.3f})"
+        ax.plot(fpr, tpr, lw=1.6, label=label if k > 2 else f"positive class {label}")
+    ax.plot([0, 1], [0, 1], ls="--", color="0.6", lw=1)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title("ROC curves" + (" (one vs rest)" if k > 2 else ""))
+    ax.legend(fontsize="small", loc="lower right")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def _view(model: Any, df: Any) -> tuple:
+    """Points and a mesh for the decision view: ``(points (n, 2), xx, yy, proba of the
+    mesh (n_mesh, k), x label, y label, title)``."""
+    schema = model.schema
+
+    def mesh(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = np.nanmin(pts, axis=0), np.nanmax(pts, axis=0)
+        pad = 0.05 * (hi - lo + 1e-12)
+        return np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], 200),
+                           np.linspace(lo[1] - pad[1], hi[1] + pad[1], 200))  # fmt: skip
+
+    if len(schema.features) == 2 and len(schema.numeric) == 2:
+        import pandas as pd
+
+        a, b = schema.features
+        pts = df[[a, b]].to_numpy(float)
+        xx, yy = mesh(pts)
+        proba = model.predict_proba(pd.DataFrame({a: xx.ravel(), b: yy.ravel()}))
+        return pts, xx, yy, proba, a, b, "Decision surface"
+    from sklearn.decomposition import PCA
+
+    X = model.transform(df)
+    pca = PCA(n_components=2, random_state=0).fit(X)
+    pts = pca.transform(X)
+    xx, yy = mesh(pts)
+    grid = pca.inverse_transform(np.c_[xx.ravel(), yy.ravel()]).astype(np.float32)
+    share = pca.explained_variance_ratio_
+    return (pts, xx, yy, model.estimator.predict_proba(grid),
+            f"PC 1 ({share[0]:.0%} of variance)", f"PC 2 ({share[1]:.0%} of variance)",
+            "Decision surface on the first two principal components")  # fmt: skip
+
+
+def plot_decision_view(model: Any, df: Any, y: np.ndarray) -> Figure:
+    """The decision surface over two numeric features (when the model has exactly two
+    numeric and no other features), else over a PCA plane of the preprocessed features;
+    ``df`` rows coloured by their class index ``y``."""
+    pts, xx, yy, proba, xlabel, ylabel, title = _view(model, df)
+    k = len(model.classes)
+    fig = Figure(figsize=(7.0, 5.5), layout="constrained")
+    ax = fig.subplots()
+    draw_surface(fig, ax, xx, yy, proba, label=f"P({model.classes[1]})", alpha=0.7)
+    scatter_classes(ax, pts, y, k, size=18)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title + " (validation rows)")
+    return fig
+
+
+def render_images(model, df, y, proba, result: dict, curves=None) -> dict[str, bytes]:
+    images = {}
+    if curves is not None and len(curves):
+        images["learning_curves"] = png_bytes(
+            plot_learning_curves(curves, getattr(model.estimator, "loss_curve_", None))
+        )
+    images["confusion"] = png_bytes(plot_confusion(result["confusion_matrix"], model.classes))
+    images["roc"] = png_bytes(plot_roc(y, proba, model.classes))
+    images["decision"] = png_bytes(plot_decision_view(model, df, y))
+    return images
+
+
+def render_table_report(title: str, summary: dict, images: dict[str, bytes]) -> str:
+    """The report; ``summary`` holds ``data`` (from :func:`data_summary`), ``jaxmlp`` and
+    optionally ``sklearn`` (from :func:`metrics`), ``model`` and ``settings``."""
+    jx, sk = summary["jaxmlp"], summary.get("sklearn")
+    rows = [("Accuracy", "accuracy", "pct"), ("Log loss", "log_loss", "loss"),
+            ("ROC AUC", "roc_auc", "loss"), ("Fit time", "fit_time_s", "time")]  # fmt: skip
+    head = "<th></th><th>jaxmlp</th>" + ("<th>scikit-learn MLPClassifier</th>" if sk else "")
+    body = "".join(
+        f"<tr><td>{label}</td><td>{fmt(jx.get(key), kind)}</td>"
+        + (f"<td>{fmt(sk.get(key), kind)}</td>" if sk else "")
+        + "</tr>"
+        for label, key, kind in rows
+        if key in jx
+    )
+    per_class = "".join(
+        f"<tr><td>{html.escape(r['class'])}</td><td>{r['precision']:.3f}</td>"
+        f"<td>{r['recall']:.3f}</td><td>{r['f1']:.3f}</td><td>{r['support']}</td></tr>"
+        for r in jx["per_class"]
+    )
+    data = summary["data"]
+    columns = "".join(
+        f"<tr><td>{html.escape(c['column'])}</td><td>{c['kind']}</td>"
+        f"<td>{html.escape(c['dtype'])}</td><td>{c['missing']}</td><td>{c['distinct']}</td></tr>"
+        for c in data["columns"]
+    )
+    balance = "".join(f"<tr><td>{html.escape(k)}</td><td>{v}</td></tr>"
+                      for k, v in data["class_balance"].items())  # fmt: skip
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in summary.get("warnings", []))
+    notes = f'<ul class="warn">{notes}</ul>' if notes else ""
+    curves = figure(images, "learning_curves", "Loss and accuracy per epoch")
+    body = f"""
+<p class="sub">{html.escape(summary.get("subtitle", ""))}</p>
+{notes}
+<h2>Metrics on the validation rows</h2>
+<table id="metrics"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
+<h2>Per class</h2>
+<table id="per-class"><thead><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th>
+<th>support</th></tr></thead><tbody>{per_class}</tbody></table>
+{"<h2>Learning curves</h2><div class='row'>" + curves + "</div>" if curves else ""}
+<h2>Confusion matrix and ROC curves</h2>
+<div class="row">{figure(images, "confusion", "Rows: true class; columns: predicted class")}
+{figure(images, "roc", "Receiver operating characteristic")}</div>
+<h2>Decision surface</h2>
+<div class="row">{figure(images, "decision", "Predicted class over a 2-D view of the data")}</div>
+<h2>Data</h2>
+<p>{data["rows"]} rows, {len(data["columns"])} columns.</p>
+<div class="row"><table id="columns"><thead><tr><th>column</th><th>kind</th><th>dtype</th>
+<th>missing</th><th>distinct</th></tr></thead><tbody>{columns}</tbody></table>
+<table id="balance"><thead><tr><th>class</th><th>rows</th></tr></thead>
+<tbody>{balance}</tbody></table></div>
+<h2>Settings</h2>
+{kv_table(summary.get("settings", {}))}
+"""
+    return html_page(title, body, summary.get("versions", {}))
+
+
+def table_report(model: Any, title: str, summary: dict, frame: Any, y: np.ndarray,
+                 proba: np.ndarray, curves: np.ndarray | None, settings: dict) -> str:  # fmt: skip
+    """The report of ``model`` on labelled rows ``frame`` (class indices ``y``,
+    predicted ``proba``); ``summary`` holds ``data``, ``jaxmlp`` (and ``sklearn``)."""
+    est = model.estimator
+    summary = {**summary, "settings": {k: str(v) for k, v in settings.items()},
+               "versions": versions(),
+               "subtitle": f"{len(model.classes)} classes, target '{model.target}'; MLP "
+                           f"{est.hidden_layer_sizes} ({est.activation}, {est.solver}, "
+                           f"{est.coefs_[0].dtype})"}  # fmt: skip
+    images = render_images(model, frame, y, proba, summary["jaxmlp"], curves)
+    return render_table_report(title, summary, images)
+
+
+def write_table_model(result: TableTrainResult, out_dir: str | Path, *, overwrite: bool = False,
+                      settings: dict | None = None) -> Path:  # fmt: skip
+    """Save the model of :func:`~jaxmlp.workflows.table.train_table` with its report as
+    ``out_dir`` (see :func:`jaxmlp.save`)."""
+    summary = {"jaxmlp": result.metrics, "data": result.data,
+               "warnings": result.table.warnings}  # fmt: skip
+    if result.sklearn is not None:
+        summary["sklearn"] = result.sklearn
+    split = result.table.split
+    report = table_report(result.model, f"jaxmlp train: {Path(result.model.info['source']).name}",
+                          summary, result.table.frames[1], split.y_test, result.proba,
+                          result.curves, settings or {})  # fmt: skip
+    return save(result.model, out_dir, overwrite=overwrite, report=report)
+
+
+def write_evaluation_report(model: Any, evaluation: dict, out_dir: str | Path,
+                            settings: dict) -> Path:  # fmt: skip
+    """Write ``report.html`` of :func:`~jaxmlp.workflows.table.evaluate_table`'s result
+    into ``out_dir`` (created if needed)."""
+    out = ensure_writable_dir(out_dir)
+    summary = {"jaxmlp": evaluation["metrics"], "data": evaluation["data"]}
+    report = table_report(model, f"jaxmlp evaluate: {Path(settings['data']).name}", summary,
+                          evaluation["frame"], evaluation["y"], evaluation["proba"], None,
+                          settings)  # fmt: skip
+    return atomic_write(out / "report.html", report)

@@ -1,0 +1,329 @@
+"""From a scikit-learn estimator's settings to the engine, and back.
+
+A fit is decided on the host as a :class:`FitPlan` (rows, targets, precision, program,
+what kind of fit), turned into an engine :class:`~jaxmlp.core.jobs.Job` by :func:`job`,
+trained (alone with :func:`run`, or side by side with others by :func:`fit_estimators`),
+and its result stored on the estimator by :func:`store`, exactly as scikit-learn's
+``MLPClassifier`` would have it:
+
+- initial weights are drawn exactly as scikit-learn draws them (by the estimator), so
+  both libraries start from the same point;
+- rows are padded with zero-weight rows to a size bucket and all numeric
+  hyperparameters are traced values: cross-validation folds that differ by a row, and a
+  grid over learning rates, reuse one compiled program;
+- scikit-learn's stopping rules (``tol``, ``n_iter_no_change``, early stopping on a held
+  out validation set with the best weights restored) and learning-rate schedules run
+  inside the compiled program.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import warnings
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from jaxmlp.core.epoch import objective_value
+from jaxmlp.core.jobs import Job, run_jobs
+from jaxmlp.core.loop import RunResult, train
+from jaxmlp.core.nn import mlp
+from jaxmlp.core.program import (
+    HostData,
+    Hyper,
+    Program,
+    bucket,
+    constant_optimizer,
+    feature_bucket,
+    init_state,
+    precision,
+)
+from jaxmlp.sklearn.inputs import dense
+from jaxmlp.sklearn.solvers import solver
+from jaxmlp.sklearn.state import coefs_from_params, params_from_coefs
+
+if TYPE_CHECKING:
+    from jaxmlp.sklearn.classifier import MLPClassifier
+
+__all__ = ["CHUNK", "FitPlan", "fit_estimators", "forward", "job", "network", "run", "store"]
+
+CHUNK = 128  # epochs per call of the compiled program (fixed: max_iter never recompiles)
+
+
+@dataclasses.dataclass
+class FitPlan:
+    """One fit of an estimator, decided on the host.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n, n_features)
+        Training rows (without the early-stopping validation rows), training dtype.
+    targets : ndarray of shape (n,) int32 (softmax) or (n, k) (logistic)
+    weights : ndarray of shape (n,)
+    validation : tuple of (X, targets, weights) or None
+        The early-stopping validation rows.
+    eval_sets : list of (X, targets)
+        Sets evaluated after every epoch (``fit(eval_set=...)``).
+    dtype : numpy dtype
+        Training precision.
+    program : Program
+    seed : int
+        Seed of the shuffling and dropout keys.
+    first_pass : bool
+        A fresh model (not a warm start or a later ``partial_fit``).
+    incremental : bool
+        ``partial_fit``: one epoch.
+    stochastic : bool
+        Mini-batch solver ('sgd', 'adam' or an optax optimizer), not L-BFGS.
+    """
+
+    X: np.ndarray
+    targets: np.ndarray
+    weights: np.ndarray
+    validation: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    eval_sets: list[tuple[np.ndarray, np.ndarray]]
+    dtype: np.dtype
+    program: Program
+    seed: int
+    first_pass: bool
+    incremental: bool
+    stochastic: bool
+
+
+def network(est: MLPClassifier, n_outputs: int, dropout: bool):
+    """The estimator's stax network (scikit-learn's 'logistic' is the sigmoid)."""
+    return mlp(est._hidden(), est.activation, n_outputs=n_outputs, dropout=dropout)
+
+
+def program(est: MLPClassifier, apply: Callable, kind: str, n_train: int, n_evals: int,
+            use_validation: bool, stochastic: bool) -> Program:  # fmt: skip
+    """The compiled program of a fit: solver, batch slot, stopping rule, evaluations."""
+    if est.optimizer is not None:
+        factory, schedule = constant_optimizer(est.optimizer), "constant"
+    else:
+        factory = solver(est.solver, bool(est.nesterovs_momentum))
+        schedule = est.learning_rate if est.solver == "sgd" else "constant"
+    batch = None
+    if stochastic:
+        wanted = 200 if est.batch_size == "auto" else int(est.batch_size)
+        if est.batch_size != "auto" and wanted > n_train:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is going to "
+                "be clipped",
+                stacklevel=6,
+            )
+        batch = min(wanted, bucket(n_train))
+    return Program(
+        apply=apply, optimizer=factory, loss=kind, batch=batch, shuffle=bool(est.shuffle),
+        schedule=schedule,
+        stopping=("validation" if use_validation else "loss") if stochastic else "none",
+        keep_best=use_validation, n_evals=n_evals, l2=True, dropout=est.dropout > 0,
+        linesearch=not stochastic, chunk=CHUNK,
+    )  # fmt: skip
+
+
+def hyper(est: MLPClassifier) -> Hyper:
+    """The estimator's numbers, traced in the program."""
+    return Hyper(
+        learning_rate=float(est.learning_rate_init), alpha=float(est.alpha),
+        momentum=float(est.momentum), beta_1=float(est.beta_1), beta_2=float(est.beta_2),
+        epsilon=float(est.epsilon), power_t=float(est.power_t), tol=float(est.tol),
+        n_iter_no_change=float(est.n_iter_no_change), dropout=float(est.dropout),
+        max_fun=float(est.max_fun),
+    )  # fmt: skip
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _forward(apply: Callable, kind: str, params: Any, X: jax.Array) -> jax.Array:
+    logits = apply(params, X)
+    return jax.nn.softmax(logits) if kind == "softmax" else jax.nn.sigmoid(logits)
+
+
+def forward(est: MLPClassifier, X: Any) -> np.ndarray:
+    """The output layer's probabilities for validated rows X, shape (n, n_outputs),
+    float64: softmax or sigmoid of the logits, in the training precision."""
+    dtype = est.coefs_[0].dtype
+    X = dense(X, dtype)
+    n = X.shape[0]
+    F = feature_bucket(X.shape[1])  # pad, so that predictions share a few programs
+    Xp = np.zeros((bucket(n), F), dtype)
+    Xp[:n, : X.shape[1]] = X
+    net = network(est, est.n_outputs_, False)
+    kind = "softmax" if est.out_activation_ == "softmax" else "logistic"
+    with precision(dtype):
+        params = params_from_coefs(est.coefs_, est.intercepts_, False, dtype, F)
+        out = _forward(net.apply, kind, params, jnp.asarray(Xp))
+        # slice on the host (a device slice would compile per n); a writable copy
+        return np.array(np.asarray(out)[:n], dtype=np.float64)
+
+
+def _pad_columns(X: np.ndarray, n_columns: int) -> np.ndarray:
+    if X.shape[1] == n_columns:
+        return X
+    return np.concatenate([X, np.zeros((X.shape[0], n_columns - X.shape[1]), X.dtype)], 1)
+
+
+def _padded(X: np.ndarray, targets: np.ndarray, weights: np.ndarray | None, F: int,
+            dtype: np.dtype) -> HostData:  # fmt: skip
+    return HostData.padded(_pad_columns(X, F), targets, weights, bucket(X.shape[0]), dtype)
+
+
+def _start(est: MLPClassifier, plan: FitPlan, h: Hyper, params: list) -> Any:
+    previous = getattr(est, "_engine_state", None)
+    if plan.incremental and previous is not None:
+        # host arrays go straight into the compiled program (no eager device ops)
+        return previous._replace(done=np.zeros((), bool), epoch=np.zeros((), np.int32))
+    state = init_state(plan.program, h, params, plan.seed)
+    if previous is not None and not plan.first_pass:  # warm start: keep the counters
+        state = state._replace(
+            t=jnp.asarray(previous.t), best_loss=jnp.asarray(previous.best_loss),
+            best_score=jnp.asarray(previous.best_score),
+            no_improve=jnp.asarray(previous.no_improve),
+        )  # fmt: skip
+    return state
+
+
+def job(est: MLPClassifier, plan: FitPlan) -> Job:
+    """The engine job of ``plan``; its ``finish`` stores the result on ``est``."""
+    h = hyper(est)
+    if getattr(est, "_n_inputs", None) is None:  # fixed at the first fit of a model
+        # pad columns only where compilation dominates (small data); on large data the
+        # padded columns would cost first-layer FLOPs for nothing
+        n, n_features = plan.X.shape
+        est._n_inputs = feature_bucket(n_features) if n <= 4096 else n_features
+    F, dtype = est._n_inputs, plan.dtype
+    data = _padded(plan.X, plan.targets, plan.weights, F, dtype)
+    evals: tuple[HostData, ...] = ()
+    if plan.validation is not None:
+        evals = (_padded(*plan.validation, F, dtype),)
+    evals += tuple(_padded(X, t, None, F, dtype) for X, t in plan.eval_sets)
+    with precision(dtype):
+        params = params_from_coefs(est._latest_coefs, est._latest_intercepts,
+                                   plan.program.dropout, dtype, F)  # fmt: skip
+        state = _start(est, plan, h, params)
+
+    def finish(result: RunResult) -> None:
+        store(est, plan, result, h, data)
+
+    return Job(
+        program=plan.program, hyper=h, state=state, data=data, evals=evals,
+        max_epochs=1 if plan.incremental else int(est.max_iter), dtype=np.dtype(dtype),
+        hint=f" (learning_rate_init is {est.learning_rate_init}.)", finish=finish,
+    )  # fmt: skip
+
+
+def run(the_job: Job, callback: Callable[[int, float], None] | None = None) -> None:
+    """Train one job alone and store its result; ``callback(epochs_done, loss)`` after
+    every chunk of epochs."""
+    on_chunk = None
+    if callback is not None:
+
+        def on_chunk(done: int, result: RunResult) -> None:
+            callback(done, float(result.losses[-1]) if len(result.losses) else float("nan"))
+
+    with precision(the_job.dtype):
+        data, evals = the_job.device_data()
+        result = train(the_job.program, the_job.hyper, the_job.state, data, evals,
+                       max_epochs=the_job.max_epochs, divergence_hint=the_job.hint,
+                       callback=on_chunk)  # fmt: skip
+        the_job.finish(result)
+
+
+def _warn_lbfgs(est: MLPClassifier, state: Any, n_run: int) -> None:
+    if not state.done and n_run == est.max_iter:
+        warnings.warn(
+            f"lbfgs failed to converge after {n_run} iteration(s) (status=1):\n"
+            "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT\n\nIncrease the number of "
+            f"iterations to improve the convergence (max_iter={est.max_iter}).",
+            ConvergenceWarning,
+            stacklevel=6,
+        )
+    elif int(state.n_fun) >= est.max_fun:
+        warnings.warn(
+            f"lbfgs failed to converge after {n_run} iteration(s) (status=1):\n"
+            "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT\n\nIncrease the number "
+            f"of function evaluations (max_fun={est.max_fun}).",
+            ConvergenceWarning,
+            stacklevel=6,
+        )
+
+
+def store(est: MLPClassifier, plan: FitPlan, result: RunResult, h: Hyper, data: HostData) -> None:
+    """Set the fitted attributes of ``est`` from a run, as scikit-learn's fit would."""
+    state, use_val = result.state, plan.validation is not None
+    n_run = len(result.losses)
+    est._engine_state = jax.tree_util.tree_map(np.asarray, state)
+    est._latest_coefs, est._latest_intercepts = coefs_from_params(state.params,
+                                                                  est.n_features_in_)  # fmt: skip
+    params = state.best_params if use_val else state.params
+    est.coefs_, est.intercepts_ = coefs_from_params(params, est.n_features_in_)
+    if not all(np.isfinite(a).all() for a in (*est.coefs_, *est.intercepts_)):
+        raise ValueError(
+            "Solver produced non-finite parameter weights. The input data may contain "
+            "large values and need to be preprocessed."
+        )
+    est.n_iter_ = n_run
+    est.stop_training_ = bool(state.done)
+    if plan.eval_sets:  # (epochs, sets, [loss, accuracy])
+        est.eval_curves_ = result.metrics[:, int(use_val) :]
+    if not plan.stochastic:
+        est.loss_ = float(objective_value(plan.program, h, state.params, data.device()))
+        _warn_lbfgs(est, state, n_run)
+        return
+    _store_curves(est, result, use_val)
+    if not plan.incremental and not state.done and n_run == est.max_iter:
+        warnings.warn(
+            f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and the "
+            "optimization hasn't converged yet.",
+            ConvergenceWarning,
+            stacklevel=6,
+        )
+
+
+def _store_curves(est: MLPClassifier, result: RunResult, use_val: bool) -> None:
+    state = result.state
+    est.t_ = round(float(state.t))
+    losses = [float(v) for v in result.losses]
+    est.loss_curve_ = list(getattr(est, "loss_curve_", None) or []) + losses
+    est.loss_ = losses[-1]
+    if use_val:
+        est.validation_scores_ = list(est.validation_scores_ or []) + [
+            float(v) for v in result.metrics[:, 0, 1]
+        ]
+        est.validation_loss_curve_ = list(est.validation_loss_curve_ or []) + [
+            float(v) for v in result.metrics[:, 0, 0]
+        ]
+        est.best_validation_score_ = float(state.best_score)
+        est.best_loss_ = None
+    else:
+        est.best_loss_ = float(state.best_loss)
+    if est.verbose:
+        start = len(est.loss_curve_) - len(losses)
+        for i, loss in enumerate(losses):
+            print(f"Iteration {start + i + 1}, loss = {loss:.8f}")
+            if use_val:
+                print(f"Validation score: {est.validation_scores_[start + i]:f}")
+
+
+def fit_estimators(
+    fits: Sequence[tuple[Any, Any, Any, Any]],
+    *,
+    models_per_program: int | str = "auto",
+    progress: Callable[[int, int], None] | None = None,
+    blocks: list | None = None,
+) -> list[BaseException | None]:
+    """Fit jaxmlp estimators side by side: ``fits`` holds ``(estimator, X, y,
+    sample_weight)``; each estimator ends up as if ``estimator.fit(X, y, sample_weight)``
+    had run alone (to float tolerance). Returns the per-fit errors, as
+    :func:`~jaxmlp.core.jobs.run_jobs`."""
+    jobs = []
+    for est, X, y, w in fits:
+        est._validate_params()
+        jobs.append(job(est, est._plan(X, y, w, incremental=False)))
+    return run_jobs(jobs, models_per_program=models_per_program, progress=progress,
+                    blocks=blocks)  # fmt: skip

@@ -1,0 +1,239 @@
+"""``MLPEnsembleClassifier``: a deep ensemble of :class:`~jaxmlp.MLPClassifier` members
+trained side by side in one compiled program.
+
+Members differ in their random state (initial weights, shuffling, early-stopping split)
+and, with ``bootstrap=True``, in a bootstrap resample of the rows (drawn as per-row counts,
+i.e. sample weights, so all members share one padded copy of the data). Predictions average
+the members' probabilities; :meth:`MLPEnsembleClassifier.predict_uncertainty` says how much
+they disagree (Lakshminarayanan et al., 2017, "Simple and scalable predictive uncertainty
+estimation using deep ensembles").
+"""
+
+from __future__ import annotations
+
+import typing
+import warnings
+from numbers import Integral
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from jaxmlp.core.program import DivergenceError
+from jaxmlp.sklearn.bridge import fit_estimators
+from jaxmlp.sklearn.classifier import MLPClassifier
+
+__all__ = ["MLPEnsembleClassifier", "Uncertainty", "entropy", "uncertainty"]
+
+
+class Uncertainty(NamedTuple):
+    """Spread of an ensemble's predictions, per sample (entropies in nats).
+
+    Attributes
+    ----------
+    entropy : ndarray of shape (n_samples,)
+        Entropy of the averaged prediction (total uncertainty).
+    expected_entropy : ndarray of shape (n_samples,)
+        Mean of the members' entropies (aleatoric part: noise every member sees).
+    mutual_information : ndarray of shape (n_samples,)
+        ``entropy - expected_entropy`` (epistemic part: the members disagree).
+    disagreement : ndarray of shape (n_samples,)
+        Share of members whose predicted class differs from the ensemble's.
+    proba_std : ndarray of shape (n_samples, n_classes)
+        Standard deviation of the members' class probabilities.
+    """
+
+    entropy: np.ndarray
+    expected_entropy: np.ndarray
+    mutual_information: np.ndarray
+    disagreement: np.ndarray
+    proba_std: np.ndarray
+
+
+def entropy(p: np.ndarray) -> np.ndarray:
+    """Entropy in nats of probability vectors ``p`` of shape (..., n_classes); (...)."""
+    return -np.sum(p * np.log(np.clip(p, 1e-300, None)), axis=-1)
+
+
+def uncertainty(members: np.ndarray) -> Uncertainty:
+    """How much ensemble members disagree, from their class probabilities ``members`` of
+    shape (n_members, n_samples, n_classes); see :class:`Uncertainty`."""
+    mean = members.mean(axis=0)
+    total = entropy(mean)
+    expected = entropy(members).mean(axis=0)
+    vote = np.argmax(mean, axis=1)
+    disagreement = (np.argmax(members, axis=2) != vote[None]).mean(axis=0)
+    return Uncertainty(total, expected, np.maximum(total - expected, 0.0), disagreement,
+                       members.std(axis=0))  # fmt: skip
+
+
+class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
+    """A deep ensemble of MLPs, trained in one vectorised program.
+
+    Parameters
+    ----------
+    estimator : MLPClassifier, default=None
+        The member template (default ``MLPClassifier()``); its ``random_state`` is replaced
+        per member.
+    n_estimators : int, default=5
+        Number of members.
+    bootstrap : bool, default=False
+        Train each member on a bootstrap resample (as per-row counts); otherwise members
+        differ only in their random state, which is what deep ensembles usually do.
+    random_state : int, RandomState instance or None, default=None
+        Draws the members' random states (and bootstrap resamples).
+    models_per_program : int or 'auto', default='auto'
+        Most members trained in one compiled program; 'auto' fills the available memory.
+
+    Attributes
+    ----------
+    estimators_ : list of MLPClassifier
+        The fitted members (diverged members left out).
+    diverged_members_ : list of int
+        Indices of members whose training diverged (excluded, with a warning).
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only with string column names.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_moons
+    >>> from jaxmlp import MLPClassifier, MLPEnsembleClassifier
+    >>> X, y = make_moons(200, noise=0.2, random_state=0)
+    >>> ens = MLPEnsembleClassifier(MLPClassifier(max_iter=300), n_estimators=8,
+    ...                             random_state=0).fit(X, y)
+    >>> spread = ens.predict_uncertainty(X[:3])  # entropy, mutual_information, ...
+    """
+
+    _parameter_constraints: typing.ClassVar[dict] = {
+        "estimator": [MLPClassifier, None],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "bootstrap": ["boolean"],
+        "random_state": ["random_state"],
+        "models_per_program": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        n_estimators: int = 5,
+        *,
+        bootstrap: bool = False,
+        random_state=None,
+        models_per_program="auto",
+    ):
+        self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.bootstrap = bootstrap
+        self.random_state = random_state
+        self.models_per_program = models_per_program
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit all members side by side.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        DivergenceError
+            If every member diverged.
+        """
+        self._validate_params()
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
+                             dtype=(np.float64, np.float32))  # fmt: skip
+        if type_of_target(y).startswith("multilabel") or np.ndim(y) > 1:
+            raise ValueError(
+                "MLPEnsembleClassifier takes binary or multi-class targets (y of shape "
+                "(n_samples,)); for multi-label targets fit MLPClassifier members yourself."
+            )
+        template = MLPClassifier() if self.estimator is None else self.estimator
+        rng = check_random_state(self.random_state)
+        seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)
+        n = X.shape[0]
+        base_w = None if sample_weight is None else _check_sample_weight(sample_weight, X)
+        members, fits = [], []
+        for seed in seeds:
+            member = clone(template).set_params(random_state=int(seed))
+            w = base_w
+            if self.bootstrap:
+                counts = np.bincount(rng.randint(n, size=n), minlength=n).astype(np.float64)
+                w = counts if base_w is None else counts * base_w
+            members.append(member)
+            fits.append((member, X, y, w))
+        errors = fit_estimators(fits, models_per_program=self.models_per_program)
+        self.diverged_members_ = []
+        self.estimators_ = []
+        for i, (member, error) in enumerate(zip(members, errors, strict=True)):
+            if error is None:
+                self.estimators_.append(member)
+            elif isinstance(error, DivergenceError):
+                self.diverged_members_.append(i)
+            else:
+                raise error
+        if not self.estimators_:
+            raise DivergenceError(
+                int(errors[0].epoch),
+                " Every member of the ensemble diverged; lower learning_rate_init.",
+            )
+        if self.diverged_members_:
+            warnings.warn(
+                f"{len(self.diverged_members_)} of {self.n_estimators} ensemble members "
+                f"diverged (members {self.diverged_members_}) and are left out of the "
+                "predictions; lower learning_rate_init to keep them.",
+                UserWarning,
+                stacklevel=2,
+            )
+        self.classes_ = self.estimators_[0].classes_
+        return self
+
+    def member_proba(self, X) -> np.ndarray:
+        """Every member's class probabilities, shape (n_members, n_samples, n_classes)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
+                          dtype=(np.float64, np.float32))  # fmt: skip
+        return np.stack([m.predict_proba(X) for m in self.estimators_])
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Mean of the members' probabilities, shape (n_samples, n_classes)."""
+        return self.member_proba(X).mean(axis=0)
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba`."""
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X) -> np.ndarray:
+        """Class with the highest mean probability, shape (n_samples,)."""
+        proba = self.predict_proba(X)  # checks that the ensemble is fitted first
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def predict_uncertainty(self, X) -> Uncertainty:
+        """How much the members disagree, per sample: see :class:`Uncertainty`."""
+        return uncertainty(self.member_proba(X))
+
+    @property
+    def loss_curves_(self) -> np.ndarray:
+        """Members' training loss per epoch, shape (n_members, max epochs), nan-padded."""
+        check_is_fitted(self)
+        curves = [np.asarray(m.loss_curve_, float) for m in self.estimators_]
+        out = np.full((len(curves), max(len(c) for c in curves)), np.nan)
+        for i, c in enumerate(curves):
+            out[i, : len(c)] = c
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -1,0 +1,117 @@
+"""scikit-learn's side of a fit's input: X and y validated, labels binarised, sample and
+class weights, the early-stopping split -- with scikit-learn's own messages."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.validation import _check_sample_weight, column_or_1d, validate_data
+
+if TYPE_CHECKING:
+    from jaxmlp.sklearn.classifier import MLPClassifier
+
+__all__ = ["dense", "early_stopping_split", "eval_targets", "sample_weights", "validate_fit_input"]
+
+_DTYPES = (np.float64, np.float32)
+
+
+def dense(X: Any, dtype: Any) -> np.ndarray:
+    """Dense rows of ``dtype``; sparse input is densified (the engine works on dense
+    arrays)."""
+    if sp.issparse(X):
+        X = X.toarray()
+    return np.ascontiguousarray(X, dtype=dtype)
+
+
+def validate_rows(est: MLPClassifier, X: Any) -> Any:
+    """X for prediction: checked against the fitted feature count (and names)."""
+    return validate_data(est, X, accept_sparse=["csr", "csc"], reset=False, dtype=_DTYPES)
+
+
+def _check_classes(est: MLPClassifier, y: np.ndarray, incremental: bool) -> None:
+    classes = unique_labels(y)
+    if est.warm_start and not incremental:
+        if set(classes) != set(est.classes_):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in "
+                f"the previous call to fit. Previously got {est.classes_}, `y` has "
+                f"{classes}"
+            )
+    elif len(np.setdiff1d(classes, est.classes_, assume_unique=True)):
+        raise ValueError(
+            f"`y` has classes not in `self.classes_`. `self.classes_` has "
+            f"{est.classes_}. 'y' has {classes}."
+        )
+
+
+def validate_fit_input(est: MLPClassifier, X: Any, y: Any, incremental: bool, reset: bool):
+    """``(X, y, Y)``: validated rows, labels of shape (n,) or (n, k), and their binarised
+    targets of shape (n, n_outputs); sets ``classes_`` on a fresh fit."""
+    X, y = validate_data(est, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                         dtype=_DTYPES, reset=reset)  # fmt: skip
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
+    if not hasattr(est, "classes_") or (not est.warm_start and not incremental):
+        est._label_binarizer = LabelBinarizer()
+        est._label_binarizer.fit(y)
+        est.classes_ = est._label_binarizer.classes_
+    else:
+        _check_classes(est, y, incremental)
+    if len(est.classes_) < 2 and est._label_binarizer.y_type_ != "multilabel-indicator":
+        raise ValueError(
+            "Classifier can't train when only one class is present: y has the single "
+            f"class {est.classes_[0]!r}. Provide samples of at least two classes."
+        )
+    Y = est._label_binarizer.transform(y).astype(X.dtype)
+    return X, y, Y
+
+
+def eval_targets(est: MLPClassifier, X: Any, y: Any, dtype: Any, multiclass: bool):
+    """An ``eval_set`` pair as engine rows and targets."""
+    X = dense(validate_rows(est, X), dtype)
+    Y = est._label_binarizer.transform(np.asarray(y)).astype(dtype)
+    return X, (Y.argmax(axis=1).astype(np.int32) if multiclass else Y)
+
+
+def sample_weights(est: MLPClassifier, y: np.ndarray, sample_weight: Any, X: Any) -> np.ndarray:
+    """Per-row weights, shape (n,): ``sample_weight`` times ``class_weight``."""
+    w = np.ones(X.shape[0], np.float64)
+    if sample_weight is not None:
+        w = _check_sample_weight(sample_weight, X, ensure_non_negative=True).astype(np.float64)
+    if est.class_weight is not None:
+        if est._label_binarizer.y_type_.startswith("multilabel"):
+            raise ValueError(
+                "class_weight is not supported for multi-label targets; pass per-sample "
+                "weights as sample_weight instead."
+            )
+        present = np.unique(y)
+        cw = compute_class_weight(est.class_weight, classes=present, y=y)
+        lookup = dict(zip(present, cw, strict=True))
+        w = w * np.array([lookup[v] for v in y], np.float64)
+    return w
+
+
+def early_stopping_split(est: MLPClassifier, X, targets, w, y_raw, random_state):
+    """Hold out a (stratified) ``validation_fraction`` as scikit-learn does:
+    ``(X_train, X_val, t_train, t_val, w_train, w_val)``."""
+    stratify = y_raw if est._label_binarizer.y_type_ in ("binary", "multiclass") else None
+    kw = {"random_state": random_state, "test_size": est.validation_fraction}
+    try:
+        parts = train_test_split(X, targets, w, stratify=stratify, **kw)
+    except ValueError:  # a class too rare to stratify: split as scikit-learn's MLP does
+        if stratify is None:
+            raise
+        parts = train_test_split(X, targets, w, **kw)
+    if parts[1].shape[0] < 2:
+        raise ValueError(
+            "The validation set is too small. Increase 'validation_fraction' or the size "
+            "of your dataset."
+        )
+    return parts

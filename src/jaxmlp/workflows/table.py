@@ -1,0 +1,260 @@
+"""A classifier on a user's table: what ``jaxmlp train`` / ``predict`` / ``evaluate`` do,
+as functions that return values and print nothing.
+
+:func:`train_table` reads and prepares the table (:mod:`jaxmlp.data.tables`), fits a
+:class:`~jaxmlp.MLPClassifier` watching the train and validation rows after every epoch,
+fits the scikit-learn baseline, and returns the fitted :class:`~jaxmlp.TableModel` with
+everything its report shows (:mod:`jaxmlp.reports.table` renders and saves it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jaxmlp.data.tables import PreparedTable, TableError, prepare_table, read_table
+from jaxmlp.sklearn.classifier import MLPClassifier
+from jaxmlp.sklearn.table_model import TableModel
+from jaxmlp.workflows import baseline
+
+__all__ = [
+    "TableTrainConfig",
+    "TableTrainResult",
+    "data_summary",
+    "evaluate_table",
+    "load_table_model",
+    "metrics",
+    "predict_table",
+    "train_table",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class TableTrainConfig:
+    """What ``jaxmlp train`` was asked to do.
+
+    ``params`` are :class:`~jaxmlp.MLPClassifier` keyword arguments; ``random_state`` in
+    them also seeds the validation split.
+    """
+
+    data: Path
+    target: str
+    params: dict = dataclasses.field(default_factory=dict)
+    features: list[str] | None = None
+    categorical: tuple[str, ...] = ()
+    numeric: tuple[str, ...] = ()
+    test_size: float = 0.25
+    test_file: Path | None = None
+    drop_missing_target: bool = False
+    baseline: bool = True
+
+
+@dataclasses.dataclass
+class TableTrainResult:
+    """What :func:`train_table` returns.
+
+    Attributes
+    ----------
+    model : TableModel
+        The fitted pipeline (``model.info``: validation metrics, row counts, source).
+    table : PreparedTable
+        The split, preprocessing, schema, warnings and the rows as read.
+    metrics : dict
+        :func:`metrics` of the jaxmlp model on the validation rows, plus ``fit_time_s``.
+    sklearn : dict or None
+        The same for scikit-learn's ``MLPClassifier`` with the same settings.
+    proba : ndarray of shape (n_validation, n_classes)
+    curves : ndarray of shape (n_epochs, 2, 2) or None
+        Train and validation (loss, accuracy) after every epoch.
+    data : dict
+        :func:`data_summary` of the whole table.
+    notes : list of str
+        The fit's convergence notes (e.g. maximum iterations reached).
+    """
+
+    model: TableModel
+    table: PreparedTable
+    metrics: dict
+    sklearn: dict | None
+    proba: np.ndarray
+    curves: np.ndarray | None
+    data: dict
+    notes: list[str]
+
+
+def data_summary(df: Any, target: str, schema: Any) -> dict[str, Any]:
+    """Rows, columns with kind and missing count, class balance of ``target``."""
+    cols = []
+    for c in df.columns:
+        c = str(c)
+        kind = ("target" if c == target else "numeric" if c in schema.numeric
+                else "categorical" if c in schema.categorical else "unused")  # fmt: skip
+        missing, distinct = int(df[c].isna().sum()), int(df[c].nunique())
+        cols.append({"column": c, "kind": kind, "dtype": str(df[c].dtype), "missing": missing,
+                     "distinct": distinct})  # fmt: skip
+    balance = df[target].astype(str).value_counts().sort_index()
+    return {"rows": len(df), "columns": cols,
+            "class_balance": {str(k): int(v) for k, v in balance.items()}}  # fmt: skip
+
+
+def metrics(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> dict[str, Any]:
+    """Accuracy, log loss, per-class precision/recall/F1/support, confusion matrix and
+    ROC AUC (one-vs-rest) of predicted probabilities ``proba`` (n, k) for labels ``y``
+    (class indices, shape (n,))."""
+    from sklearn.metrics import (
+        accuracy_score,
+        confusion_matrix,
+        log_loss,
+        precision_recall_fscore_support,
+        roc_auc_score,
+    )
+
+    k = len(classes)
+    pred = proba.argmax(axis=1)
+    p, r, f, s = precision_recall_fscore_support(y, pred, labels=range(k), zero_division=0)
+    auc = None
+    if len(np.unique(y)) == k:
+        auc = float(roc_auc_score(y, proba[:, 1]) if k == 2
+                    else roc_auc_score(y, proba, multi_class="ovr", labels=range(k)))  # fmt: skip
+    per_class = [
+        {
+            "class": str(c),
+            "precision": float(p[i]),
+            "recall": float(r[i]),
+            "f1": float(f[i]),
+            "support": int(s[i]),
+        }
+        for i, c in enumerate(classes)
+    ]
+    return {
+        "accuracy": float(accuracy_score(y, pred)),
+        "log_loss": float(log_loss(y, np.clip(proba, 1e-15, 1), labels=range(k))),
+        "roc_auc": auc,
+        "per_class": per_class,
+        "confusion_matrix": confusion_matrix(y, pred, labels=range(k)).tolist(),
+    }  # fmt: skip
+
+
+def _sklearn_row(params: dict, table: PreparedTable) -> dict:
+    """scikit-learn's MLP with the same settings, on the same split, at the same precision."""
+    split = table.split
+    dtype = params.get("dtype") or np.float64  # scikit-learn trains in its input's precision
+    fitted = baseline.fit_baseline(np.asarray(split.X_train, dtype), split.y_train,
+                                   **baseline.sklearn_params(params))  # fmt: skip
+    proba = fitted.model.predict_proba(np.asarray(split.X_test, dtype))
+    return {**metrics(split.y_test, proba, table.classes), "fit_time_s": fitted.fit_time_s}
+
+
+def train_table(
+    config: TableTrainConfig,
+    progress: Callable[[int, float], None] | None = None,
+    on_prepared: Callable[[PreparedTable], None] | None = None,
+) -> TableTrainResult:
+    """Train a table classifier (see the module docstring).
+
+    Parameters
+    ----------
+    config : TableTrainConfig
+    progress : callable, optional
+        ``progress(epochs_done, loss)`` during the fit (``MLPClassifier.fit``'s callback).
+    on_prepared : callable, optional
+        ``on_prepared(table)`` once the table is read and split, before training.
+
+    Raises
+    ------
+    TableError
+        Anything wrong with the table or the columns asked for.
+    sklearn.utils._param_validation.InvalidParameterError
+        An estimator setting out of range (raised before the table is read).
+    DivergenceError
+        The training diverged.
+    """
+    estimator = MLPClassifier(**config.params)
+    estimator._validate_params()
+    df = read_table(config.data)
+    test_df = read_table(config.test_file) if config.test_file is not None else None
+    table = prepare_table(df, config.target, features=config.features,
+                          categorical=config.categorical, numeric=config.numeric,
+                          test_size=config.test_size, test_df=test_df,
+                          seed=config.params.get("random_state", 0),
+                          drop_missing_target=config.drop_missing_target)  # fmt: skip
+    if on_prepared is not None:
+        on_prepared(table)
+    split = table.split
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimator.fit(
+            split.X_train,
+            split.y_train,
+            callback=progress,
+            eval_set=[(split.X_train, split.y_train), (split.X_test, split.y_test)],
+        )
+    fit_time = time.perf_counter() - t0
+    notes = [
+        str(w.message).splitlines()[0]
+        for w in caught
+        if "converge" in str(w.message).lower() or "Maximum iterations" in str(w.message)
+    ]
+    model = TableModel(estimator, table.preprocessor, table.schema, config.target,
+                       table.classes)  # fmt: skip
+    proba = estimator.predict_proba(split.X_test)
+    result = {**metrics(split.y_test, proba, table.classes), "fit_time_s": fit_time}
+    sk = _sklearn_row(config.params, table) if config.baseline else None
+    model.info = {"validation": {k: result[k] for k in ("accuracy", "log_loss", "roc_auc")},
+                  "rows": {"train": len(split.X_train), "validation": len(split.X_test)},
+                  "source": str(config.data)}  # fmt: skip
+    curves = getattr(estimator, "eval_curves_", None)
+    return TableTrainResult(model, table, result, sk, proba, curves,
+                            data_summary(df, config.target, table.schema), notes)  # fmt: skip
+
+
+def load_table_model(path: str | Path) -> TableModel:
+    """The table model in a model folder (a bare ``MLPClassifier`` is a TableError)."""
+    from jaxmlp.io.model_files import load
+
+    model = load(path)
+    if not isinstance(model, TableModel):
+        raise TableError(f"'{path}' holds a bare MLPClassifier, not a table model from "
+                         "`jaxmlp train`; load it in Python with jaxmlp.load().")  # fmt: skip
+    return model
+
+
+def _rows(model: TableModel, data: str | Path) -> tuple[Any, list[str]]:
+    df = read_table(data)
+    df = df.set_axis([str(c) for c in df.columns], axis=1)
+    return df, model.check_columns(df)
+
+
+def predict_table(model: TableModel, data: str | Path, proba: bool = False) -> tuple[Any, list]:
+    """Predictions for the rows of a table: a DataFrame with ``predicted_<target>`` (and
+    with ``proba`` one ``proba_<class>`` column per class), and notes about the columns."""
+    import pandas as pd
+
+    df, notes = _rows(model, data)
+    p = model.predict_proba(df)
+    out = pd.DataFrame({f"predicted_{model.target}": model.classes[np.argmax(p, axis=1)]})
+    if proba:
+        for i, c in enumerate(model.classes):
+            out[f"proba_{c}"] = p[:, i]
+    return out, notes
+
+
+def evaluate_table(model: TableModel, data: str | Path) -> dict[str, Any]:
+    """:func:`metrics` of ``model`` on a labelled table (rows without a target are left
+    out), with what the report needs: ``frame``, ``y``, ``proba``, ``data``, ``notes``."""
+    df, notes = _rows(model, data)
+    if model.target not in df.columns:
+        raise TableError(f"'{data}' has no target column '{model.target}' to evaluate against; "
+                         "use `jaxmlp predict` for unlabelled rows.")  # fmt: skip
+    df = df[df[model.target].notna()]
+    y = model.encode(df[model.target].to_numpy())
+    p = model.predict_proba(df)
+    return {"metrics": metrics(y, p, model.classes), "frame": df, "y": y, "proba": p,
+            "data": data_summary(df, model.target, model.schema), "notes": notes}  # fmt: skip

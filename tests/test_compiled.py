@@ -1,0 +1,62 @@
+"""Stored lowered training programs (jaxmlp.core.compiled): same results, no re-lowering."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+from conftest import quiet_fit
+
+from jaxmlp import MLPClassifier
+from jaxmlp.core import compiled as exported
+
+
+@pytest.fixture
+def store(tmp_path):
+    previous = exported._folder[0]
+    exported.set_folder(tmp_path)
+    yield tmp_path / "jaxmlp-exported"
+    exported._folder[0] = previous
+    exported._memo.clear()
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_a_stored_program_trains_exactly_like_a_fresh_one(iris, store, compiles, solver):
+    X, y = iris
+    X = X.astype(np.float32)
+
+    def fit():
+        return quiet_fit(MLPClassifier((7,), solver=solver, max_iter=30, random_state=3), X, y)
+
+    stored = fit()  # lowers and stores the program
+    assert len(list(store.glob("*.bin"))) == 1
+    exported._memo.clear()  # as a new process: the program comes from the file
+    compiles.names.clear()
+    loaded = fit()
+    assert compiles.count("flat") == 0 and compiles.count("call") == 1
+    exported.set_folder(None)  # the plain jit path
+    plain = fit()
+    for a, b in ((stored, plain), (loaded, plain)):
+        np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+        assert a.n_iter_ == b.n_iter_ and a.loss_ == b.loss_
+
+
+def test_programs_with_user_code_are_not_stored(iris, store):
+    X, y = iris
+    quiet_fit(MLPClassifier((5,), activation=jax.nn.softplus, max_iter=5), X, y)
+    assert not store.exists() or not list(store.glob("*.bin"))
+
+
+def test_a_damaged_stored_program_is_replaced(iris, store):
+    X, y = iris
+
+    def fit():
+        return quiet_fit(MLPClassifier((6,), max_iter=10, random_state=0), X, y)
+
+    first = fit()
+    (path,) = store.glob("*.bin")
+    path.write_bytes(b"not a program")
+    exported._memo.clear()
+    second = fit()
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    assert path.read_bytes() != b"not a program"
