@@ -2,7 +2,8 @@
 """Set up the project and run it, with nothing but Python 3.11+ and pip.
 
     python3 dev.py demo [DEMO OPTIONS]   # make .venv, install jaxmlp, run `jaxmlp demo`
-    python3 dev.py test [PYTEST ARGS]    # make .venv with test extras, ruff, then pytest
+    python3 dev.py test [PYTEST ARGS]    # make .venv with test extras; ruff, import-linter,
+                                         # mypy, then pytest
     python3 dev.py bench                 # the benchmarks in benchmarks/
 
 The virtual environment lives in .venv; it is (re)installed when pyproject.toml or
@@ -62,6 +63,8 @@ def main(argv: list[str]) -> None:
         ensure_venv("test")
         run(BIN / "ruff", "check", "src", "tests", "benchmarks", "examples", "dev.py")
         run(BIN / "ruff", "format", "--check", "src", "tests", "benchmarks", "examples", "dev.py")
+        run(BIN / "lint-imports")  # the layers (pyproject.toml [tool.importlinter])
+        run(BIN / "mypy")  # src/, as configured in pyproject.toml [tool.mypy]
         run(PY, "-m", "pytest", "-n", "2", *args)
     elif task == "bench":
         ensure_venv("test")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -119,7 +119,7 @@ def demo(
     enable_compilation_cache()
     config = DemoConfig(
         dataset=dataset, n_samples=n_samples, noise=noise, data_seed=data_seed,
-        test_size=test_size, hidden=tuple(hidden), activation=activation, beta=beta,
+        test_size=test_size, hidden=cast(tuple[int, ...], hidden), activation=activation, beta=beta,
         optimizer=optimizer, lr=lr, momentum=momentum, schedule=schedule, epochs=epochs,
         batch_size=batch_size, eval_every=eval_every, seed=seed, baseline=baseline,
     )  # fmt: skip

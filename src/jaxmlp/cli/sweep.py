@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -138,9 +138,12 @@ def sweep(
     from jaxmlp.workflows.sweep import SweepConfig, run_sweep
 
     enable_compilation_cache()
-    config = SweepConfig(hidden=tuple(hidden), lr=lr, alpha=alpha, momentum=momentum,
-                         seeds=seeds, activation=activation, optimizer=optimizer, epochs=epochs,
-                         batch_size=batch_size, models_per_program=models_per_program)  # fmt: skip
+    grid = cast(
+        dict[str, Any], {"hidden": tuple(hidden), "lr": lr, "alpha": alpha, "momentum": momentum}
+    )  # parsed by the option callbacks
+    config = SweepConfig(**grid, seeds=seeds, activation=activation, optimizer=optimizer,
+                         epochs=epochs, batch_size=batch_size,
+                         models_per_program=models_per_program)  # fmt: skip
     n_models = len(config.cells()) * seeds
     say(f"jaxmlp sweep: {len(config.cells())} grid cells x {seeds} seeds = {n_models} models, "
         f"{len(hidden)} architecture(s), {epochs} epochs")  # fmt: skip

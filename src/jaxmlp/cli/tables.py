@@ -11,7 +11,7 @@ import json
 import time
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -180,9 +180,12 @@ def train(
     _check_out(out_dir, force)
     from jaxmlp.workflows.table import TableTrainConfig
 
-    run = TableTrainConfig(data, target, params, features, tuple(categorical or ()),
-                           tuple(numeric or ()), test_size, test_file, drop_missing_target,
-                           baseline)  # fmt: skip
+    # the column options hold lists, parsed by their callbacks
+    columns = cast(dict[str, Any], {"features": features, "categorical": categorical,
+                                    "numeric": numeric})  # fmt: skip
+    run = TableTrainConfig(data, target, params, columns["features"],
+                           tuple(columns["categorical"] or ()), tuple(columns["numeric"] or ()),
+                           test_size, test_file, drop_missing_target, baseline)  # fmt: skip
     result = _train(run, params, not (quiet or as_json), say)
     from jaxmlp.io.model_files import ModelFileError
     from jaxmlp.reports.table import write_table_model

@@ -131,7 +131,7 @@ def run_chunk(fn: Callable, program: Any, hyper: Any, state: Any, data: Any, eva
     leaves, treedef = jax.tree_util.tree_flatten(args)
     avals = tuple(str(jax.typeof(x)) for x in leaves)
     key_text = repr((fn.__module__, fn.__qualname__, spec, str(treedef), avals, jax.__version__,
-                     jax.default_backend(), jax.config.jax_enable_x64))  # fmt: skip
+                     jax.default_backend(), jax.config.read("jax_enable_x64")))  # fmt: skip
     key = hashlib.sha256(key_text.encode()).hexdigest()
     stored = _memo.get(key)
     if stored is None:
@@ -139,7 +139,7 @@ def run_chunk(fn: Callable, program: Any, hyper: Any, state: Any, data: Any, eva
         _memo[key] = stored
     out = stored(*leaves)
     out_tree = jax.tree_util.tree_structure((state, 0, 0, 0))
-    return jax.tree_util.tree_unflatten(out_tree, list(out))  # type: ignore[no-any-return]
+    return jax.tree_util.tree_unflatten(out_tree, list(out))
 
 
 def _load_or_export(path: Path, fn: Callable, program: Any, treedef, leaves) -> Callable:

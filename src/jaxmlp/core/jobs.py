@@ -145,14 +145,18 @@ def estimate_bytes(job: Job, stacked_rows: bool) -> int:
 
 
 def _digest(a: np.ndarray) -> tuple:
-    return a.shape, a.dtype.str, hashlib.blake2b(np.ascontiguousarray(a), digest_size=16).digest()
+    return (
+        a.shape,
+        a.dtype.str,
+        hashlib.blake2b(np.ascontiguousarray(a).data, digest_size=16).digest(),
+    )
 
 
-def _stack_leaf(arrays: Sequence[np.ndarray]):
+def _stack_leaf(arrays: Sequence[Any]) -> Any:
     """One shared array if all are equal, else :class:`Stacked` distinct versions."""
     seen: dict[tuple, int] = {}
     index = np.empty(len(arrays), np.int32)
-    distinct = []
+    distinct: list[np.ndarray] = []
     for i, a in enumerate(arrays):
         key = _digest(np.asarray(a))
         if key not in seen:

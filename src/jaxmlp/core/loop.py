@@ -109,6 +109,7 @@ def run_epochs(program: Program, hyper: Hyper, state: State, data: Data,
         state, i, losses, ms = carry
         out = train_epoch(program, hyper, opt, state, data)
         if is_fused:  # the starting parameters' training metrics belong to the previous epoch
+            assert out.sums is not None
             prev = jnp.maximum(i - 1, 0)
             ms = ms.at[prev, 0].set(jnp.where(i > 0, out.sums / weight_sums[0], ms[prev, 0]))
         epoch = state.epoch + out.updated.astype(jnp.int32)

@@ -41,7 +41,8 @@ class Stacked(NamedTuple):
 
 def _per_model(data: Data) -> tuple[Data, Data]:
     """Data with a model axis on its :class:`Stacked` leaves, and the matching vmap axes."""
-    leaves, axes = [], []
+    leaves: list[Any] = []
+    axes: list[int | None] = []
     for leaf in data:
         if isinstance(leaf, Stacked):
             leaves.append(jnp.take(leaf.values, leaf.index, axis=0))

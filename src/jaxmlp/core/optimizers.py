@@ -173,7 +173,7 @@ def factory(
         numbers = {arg: getattr(hyper, field) for arg, field in entry.hyper}
         static = dict(entry.static)
         injected = optax.inject_hyperparams(inner, static_args=tuple(static))
-        return injected(learning_rate=lr, **numbers, **static)  # type: ignore[no-any-return]
+        return injected(learning_rate=lr, **numbers, **static)
 
     from jaxmlp.core.compiled import describe
 

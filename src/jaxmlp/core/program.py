@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.typing import ArrayLike
 
 __all__ = [
     "Data",
@@ -142,20 +143,20 @@ class Program:
 class Hyper(NamedTuple):
     """Numbers that may change between fits without recompiling (all traced)."""
 
-    learning_rate: float = 1e-3
-    alpha: float = 0.0
-    momentum: float = 0.9
-    beta_1: float = 0.9
-    beta_2: float = 0.999
-    epsilon: float = 1e-8
-    power_t: float = 0.5
-    tol: float = 1e-4
-    n_iter_no_change: float = 10.0
-    dropout: float = 0.0
-    max_fun: float = math.inf
-    swish_beta: float = 1.0
-    weight_decay: float = 1e-4  # AdamW's decoupled weight decay
-    rms_decay: float = 0.9  # RMSProp's decay of the squared-gradient average
+    learning_rate: ArrayLike = 1e-3
+    alpha: ArrayLike = 0.0
+    momentum: ArrayLike = 0.9
+    beta_1: ArrayLike = 0.9
+    beta_2: ArrayLike = 0.999
+    epsilon: ArrayLike = 1e-8
+    power_t: ArrayLike = 0.5
+    tol: ArrayLike = 1e-4
+    n_iter_no_change: ArrayLike = 10.0
+    dropout: ArrayLike = 0.0
+    max_fun: ArrayLike = math.inf
+    swish_beta: ArrayLike = 1.0
+    weight_decay: ArrayLike = 1e-4  # AdamW's decoupled weight decay
+    rms_decay: ArrayLike = 0.9  # RMSProp's decay of the squared-gradient average
 
 
 class Data(NamedTuple):

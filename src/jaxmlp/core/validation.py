@@ -42,13 +42,14 @@ def _check(name: str, value: T, ok: Callable[[np.ndarray], np.ndarray], rule: st
            example: str | None) -> T:  # fmt: skip
     import numpy as np
 
+    given: Any = value
     try:
-        values = np.atleast_1d(np.asarray(value, dtype=float))
+        values = np.atleast_1d(np.asarray(given, dtype=float))
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a number, got {value!r}.") from None
     bad = values[~ok(values)]
     if bad.size:
-        shown: Any = value if np.ndim(value) == 0 else float(bad[0])
+        shown: Any = given if np.ndim(given) == 0 else float(bad[0])
         raise ValueError(f"{name} must be {rule}, got {shown!r}{_example(name, example)}.")
     return value
 

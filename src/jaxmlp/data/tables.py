@@ -93,7 +93,7 @@ def read_table(path: str | Path):
     sample = head.decode("utf-8", errors="ignore")  # only to guess the delimiter
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-        delimiter, quote = dialect.delimiter, dialect.quotechar
+        delimiter, quote = dialect.delimiter, dialect.quotechar or '"'
     except csv.Error:  # one column, or nothing to tell: the standard comma
         delimiter, quote = ",", '"'
     _check_ragged(path, delimiter, quote)

@@ -24,6 +24,7 @@ import os
 import secrets
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -101,6 +102,7 @@ def save(
                 f"'{path}' exists and is not a jaxmlp model folder; refusing to replace it."
             )
     arrays: dict[str, np.ndarray] = {}
+    meta: dict[str, Any]
     if isinstance(model, TableModel):
         meta = {"kind": "TableModel", "table": table_record(model, arrays),
                 "estimator": estimator_record(model.estimator, arrays)}  # fmt: skip

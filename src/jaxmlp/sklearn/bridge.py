@@ -191,12 +191,13 @@ def _start(est: MLPClassifier, plan: FitPlan, h: Hyper, params: list) -> Any:
 def job(est: MLPClassifier, plan: FitPlan) -> Job:
     """The engine job of ``plan``; its ``finish`` stores the result on ``est``."""
     h = hyper(est)
-    if getattr(est, "_n_inputs", None) is None:  # fixed at the first fit of a model
+    F = getattr(est, "_n_inputs", None)
+    if F is None:  # fixed at the first fit of a model
         # pad columns only where compilation dominates (small data); on large data the
         # padded columns would cost first-layer FLOPs for nothing
         n, n_features = plan.X.shape
-        est._n_inputs = feature_bucket(n_features) if n <= 4096 else n_features
-    F, dtype = est._n_inputs, plan.dtype
+        F = est._n_inputs = feature_bucket(n_features) if n <= 4096 else n_features
+    dtype = plan.dtype
     data = _padded(plan.X, plan.targets, plan.weights, F, dtype)
     evals: tuple[HostData, ...] = ()
     if plan.validation is not None:
@@ -304,10 +305,11 @@ def _store_curves(est: MLPClassifier, result: RunResult, use_val: bool) -> None:
         est.best_loss_ = float(state.best_loss)
     if est.verbose:
         start = len(est.loss_curve_) - len(losses)
+        scores = est.validation_scores_ or []
         for i, loss in enumerate(losses):
             print(f"Iteration {start + i + 1}, loss = {loss:.8f}")
             if use_val:
-                print(f"Validation score: {est.validation_scores_[start + i]:f}")
+                print(f"Validation score: {scores[start + i]:f}")
 
 
 def fit_estimators(

@@ -389,11 +389,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                                                         self.activation, dtype)  # fmt: skip
         self._latest_coefs, self._latest_intercepts = self.coefs_, self.intercepts_
         self._engine_state = None
-        self._n_inputs = None  # input width of the compiled network (padded features)
+        self._n_inputs: int | None = None  # input width of the compiled network (padded features)
         self.stop_training_ = False
         if stochastic:
-            self.loss_curve_ = []
+            self.loss_curve_: list[float] = []
             self.best_loss_ = None if self.early_stopping else np.inf
-            self.validation_scores_ = [] if self.early_stopping else None
+            self.validation_scores_: list[float] | None = [] if self.early_stopping else None
             self.best_validation_score_ = -np.inf if self.early_stopping else None
-            self.validation_loss_curve_ = [] if self.early_stopping else None
+            self.validation_loss_curve_: list[float] | None = [] if self.early_stopping else None

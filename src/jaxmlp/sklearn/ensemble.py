@@ -184,8 +184,9 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
             else:
                 raise error
         if not self.estimators_:
+            first = errors[0]
             raise DivergenceError(
-                int(errors[0].epoch),
+                first.epoch if isinstance(first, DivergenceError) else 0,
                 " Every member of the ensemble diverged; lower learning_rate_init.",
             )
         if self.diverged_members_:

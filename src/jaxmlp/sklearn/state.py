@@ -119,7 +119,9 @@ _STOCHASTIC_ONLY = ("loss_curve_", "validation_scores_", "validation_loss_curve_
 
 def export_state(est: Any) -> FittedState:
     """The fitted state of ``est`` (see ``MLPClassifier.get_fitted_state``)."""
-    values = {field: getattr(est, attr, None) for attr, field in _ATTRIBUTES.items()}
+    values: dict[str, Any] = {
+        field: getattr(est, attr, None) for attr, field in _ATTRIBUTES.items()
+    }
     names = getattr(est, "feature_names_in_", None)
     return FittedState(
         **values, y_type=est._label_binarizer.y_type_, feature_names_in=names,
