@@ -97,10 +97,10 @@ def _check_out(path: Path, force: bool) -> None:
 def _validated(params: dict) -> None:
     from sklearn.utils._param_validation import InvalidParameterError
 
-    from jaxmlp.sklearn.classifier import MLPClassifier
+    from jaxmlp.sklearn.classifier import checked_classifier
 
     try:
-        MLPClassifier(**params)._validate_params()
+        checked_classifier(**params)
     except InvalidParameterError as e:
         fail(f"{e} (set by a flag or --config).")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from jaxmlp.sklearn.classifier import MLPClassifier
+from jaxmlp.sklearn.classifier import MLPClassifier, checked_classifier
 from jaxmlp.sklearn.state import FittedState
 
 __all__ = [
@@ -120,8 +120,7 @@ def build_estimator(rec: dict, arrays: dict[str, np.ndarray]) -> MLPClassifier:
     try:
         stored = {**ADDED, **rec["params"]}
         params = {k: _param_value(k, stored[k]) for k in PARAMS}
-        est = MLPClassifier(**params)
-        est._validate_params()
+        est = checked_classifier(**params)
         n_layers = int(rec["n_layers"])
         coefs = [arrays[f"coefs.{i}"] for i in range(n_layers - 1)]
         intercepts = [arrays[f"intercepts.{i}"] for i in range(n_layers - 1)]

@@ -17,6 +17,7 @@ import itertools
 import typing
 from collections.abc import Sequence
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -33,11 +34,11 @@ from jaxmlp.sklearn.state import (
     FITTED_ATTRIBUTES,
     FittedState,
     export_state,
-    initial_weights,
+    initialize,
     restore_state,
 )
 
-__all__ = ["MLPClassifier"]
+__all__ = ["MLPClassifier", "checked_classifier"]
 
 
 class MLPClassifier(ClassifierMixin, BaseEstimator):
@@ -372,28 +373,17 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         """Fresh weights on a first fit; else the network must be the one fitted before."""
         layer_units = [n_features, *self._hidden(), n_outputs]
         if first_pass:
-            self._initialize(layer_units, multiclass, stochastic, dtype)
+            initialize(self, layer_units, multiclass, stochastic, dtype)
         elif [c.shape for c in self.coefs_] != list(itertools.pairwise(layer_units)):
             raise ValueError(
                 "warm_start/partial_fit needs the same network shape as the previous fit: "
                 f"layer sizes {[c.shape for c in self.coefs_]} vs {layer_units}."
             )
 
-    def _initialize(self, layer_units, multiclass: bool, stochastic: bool, dtype) -> None:
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.n_outputs_ = layer_units[-1]
-        self.n_layers_ = len(layer_units)
-        self.out_activation_ = "softmax" if multiclass else "logistic"
-        self.coefs_, self.intercepts_ = initial_weights(self._random_state, layer_units,
-                                                        self.activation, dtype)  # fmt: skip
-        self._latest_coefs, self._latest_intercepts = self.coefs_, self.intercepts_
-        self._engine_state = None
-        self._n_inputs: int | None = None  # input width of the compiled network (padded features)
-        self.stop_training_ = False
-        if stochastic:
-            self.loss_curve_: list[float] = []
-            self.best_loss_ = None if self.early_stopping else np.inf
-            self.validation_scores_: list[float] | None = [] if self.early_stopping else None
-            self.best_validation_score_ = -np.inf if self.early_stopping else None
-            self.validation_loss_curve_: list[float] | None = [] if self.early_stopping else None
+
+def checked_classifier(**params: Any) -> MLPClassifier:
+    """``MLPClassifier(**params)`` with its parameters checked now rather than at ``fit``:
+    ``InvalidParameterError`` names a bad one (e.g. before a table is read)."""
+    est = MLPClassifier(**params)
+    est._validate_params()
+    return est

@@ -26,6 +26,7 @@ __all__ = [
     "coefs_from_params",
     "export_state",
     "initial_weights",
+    "initialize",
     "params_from_coefs",
     "restore_state",
 ]
@@ -196,3 +197,27 @@ def coefs_from_params(params: Any, n_features: int) -> tuple[list[np.ndarray], l
     coefs = [np.asarray(W) for W, _ in dense]
     coefs[0] = coefs[0][:n_features]
     return coefs, [np.asarray(b) for _, b in dense]
+
+
+def initialize(est: Any, layer_units: list[int], multiclass: bool, stochastic: bool,
+               dtype: Any) -> None:  # fmt: skip
+    """The fitted attributes of a fresh fit, before training: scikit-learn's initial
+    weights (from ``est._random_state``) and empty curves."""
+    est.n_iter_ = 0
+    est.t_ = 0
+    est.n_outputs_ = layer_units[-1]
+    est.n_layers_ = len(layer_units)
+    est.out_activation_ = "softmax" if multiclass else "logistic"
+    est.coefs_, est.intercepts_ = initial_weights(est._random_state, layer_units,
+                                                  est.activation, dtype)  # fmt: skip
+    est._latest_coefs, est._latest_intercepts = est.coefs_, est.intercepts_
+    est._engine_state = None
+    est._n_inputs = None  # input width of the compiled network (padded features)
+    est.stop_training_ = False
+    if stochastic:
+        early = est.early_stopping
+        est.loss_curve_ = []
+        est.best_loss_ = None if early else np.inf
+        est.validation_scores_ = [] if early else None
+        est.best_validation_score_ = -np.inf if early else None
+        est.validation_loss_curve_ = [] if early else None

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from jaxmlp.data.tables import PreparedTable, TableError, prepare_table, read_table
-from jaxmlp.sklearn.classifier import MLPClassifier
+from jaxmlp.sklearn.classifier import checked_classifier
 from jaxmlp.sklearn.table_model import TableModel
 from jaxmlp.workflows import baseline
 
@@ -175,8 +175,7 @@ def train_table(
     DivergenceError
         The training diverged.
     """
-    estimator = MLPClassifier(**config.params)
-    estimator._validate_params()
+    estimator = checked_classifier(**config.params)
     df = read_table(config.data)
     test_df = read_table(config.test_file) if config.test_file is not None else None
     table = prepare_table(df, config.target, features=config.features,
