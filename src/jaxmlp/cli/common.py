@@ -4,12 +4,13 @@ to stderr) and the one way a command fails."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 
-__all__ = ["err", "fail", "out", "printer"]
+__all__ = ["err", "fail", "out", "output_folder", "printer"]
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -25,3 +26,16 @@ def fail(message: str, code: int = 2) -> NoReturn:
 def printer(quiet: bool) -> Callable[..., Any]:
     """``out.print``, or a function that prints nothing."""
     return (lambda *args: None) if quiet else out.print
+
+
+def output_folder(path: Path) -> None:
+    """Create the ``--out`` folder once every option has been checked (a folder that
+    cannot be written is a usage error), and turn on the compilation cache."""
+    from jaxmlp.core.compiled import enable_compilation_cache
+    from jaxmlp.io.files import ensure_writable_dir
+
+    try:
+        ensure_writable_dir(path)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="'--out'") from None
+    enable_compilation_cache()

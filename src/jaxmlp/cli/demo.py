@@ -10,7 +10,7 @@ from typing import Annotated, Any, cast
 import typer
 
 from jaxmlp.cli import options as opt
-from jaxmlp.cli.common import fail, printer
+from jaxmlp.cli.common import fail, output_folder, printer
 from jaxmlp.cli.progress import progress_bar
 
 __all__ = ["demo"]
@@ -39,34 +39,20 @@ def _summary_lines(result: Any) -> list[str]:
 
 
 def demo(
-    dataset: Annotated[
-        str, typer.Option(callback=opt.check_dataset, help=opt.DATASET_HELP)
-    ] = "circles",
-    n_samples: Annotated[
-        int, typer.Option(callback=opt.n_samples, help="Points before the split.")
-    ] = 200,
-    noise: Annotated[
-        float, typer.Option(callback=opt.number(opt.nonnegative, "--noise", "--noise 0.2"),
-                            help="Std of the point noise.")
-    ] = 0.2,
-    data_seed: Annotated[int, typer.Option(help="Seed of the data generator.")] = 1337,
-    test_size: Annotated[
-        float, typer.Option(callback=opt.number(opt.fraction, "--test-size", "--test-size 0.3"),
-                            help="Held-out fraction.")
-    ] = 0.3,
+    dataset: opt.Dataset = "circles",
+    n_samples: opt.NSamples = 200,
+    noise: opt.Noise = 0.2,
+    data_seed: opt.DataSeed = 1337,
+    test_size: opt.TestSize = 0.3,
     hidden: Annotated[
         str, typer.Option(callback=opt.hidden, help="Hidden layer widths, comma-separated: 32,32.")
     ] = "64",
-    activation: Annotated[
-        str, typer.Option(callback=opt.check_activation, help=opt.ACTIVATION_HELP)
-    ] = "swish",
+    activation: opt.Activation = "swish",
     beta: Annotated[
         float, typer.Option(callback=opt.number(opt.positive, "--beta", "--beta 1.0"),
                             help="Swish gate slope.")
     ] = 1.0,
-    optimizer: Annotated[
-        str, typer.Option(callback=opt.check_optimizer, help=opt.OPTIMIZER_HELP)
-    ] = "momentum",
+    optimizer: opt.Optimizer = "momentum",
     lr: Annotated[
         float, typer.Option(callback=opt.number(opt.positive, "--lr", "--lr 0.05"),
                             help="Learning rate.")
@@ -78,15 +64,8 @@ def demo(
     schedule: Annotated[
         str, typer.Option(callback=opt.check_schedule, help="constant, exponential, cosine.")
     ] = "constant",
-    epochs: Annotated[
-        int, typer.Option(callback=opt.number(opt.positive, "--epochs", "--epochs 250"),
-                          help="Training epochs.")
-    ] = 250,
-    batch_size: Annotated[
-        int | None,
-        typer.Option(callback=opt.number(opt.positive, "--batch-size", "--batch-size 32"),
-                     help="Mini-batch size [default: full batch]."),
-    ] = None,
+    epochs: opt.Epochs = 250,
+    batch_size: opt.BatchSize = None,
     eval_every: Annotated[
         int | None,
         typer.Option(callback=opt.number(opt.positive, "--eval-every", "--eval-every 10"),
@@ -97,26 +76,17 @@ def demo(
     baseline: Annotated[
         bool, typer.Option("--baseline/--no-baseline", help="Fit scikit-learn's MLP too.")
     ] = True,
-    out_dir: Annotated[
-        Path, typer.Option("--out", callback=opt.check_out, help="Output folder.")
-    ] = Path("out/demo"),
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
+    out_dir: opt.OutFolder = Path("out/demo"),
+    quiet: opt.Quiet = False,
 ) -> None:  # fmt: skip
     """Reproduce the tutorial: train the MLP, compare with scikit-learn, write a report."""
-    from jaxmlp.io.files import ensure_writable_dir
-
     t_start = time.perf_counter()
     if eval_every is None:
         eval_every = 1 if epochs <= 10_000 else epochs // 2_000
-    try:
-        ensure_writable_dir(out_dir)
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="'--out'") from None
-    from jaxmlp.core.compiled import enable_compilation_cache
+    output_folder(out_dir)
     from jaxmlp.core.program import DivergenceError
     from jaxmlp.workflows.demo import DemoConfig, eval_lines, run_demo
 
-    enable_compilation_cache()
     config = DemoConfig(
         dataset=dataset, n_samples=n_samples, noise=noise, data_seed=data_seed,
         test_size=test_size, hidden=cast(tuple[int, ...], hidden), activation=activation, beta=beta,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -182,3 +182,31 @@ positive = validation.check_positive
 rate = validation.check_rate
 nonnegative = validation.check_nonnegative
 fraction = validation.check_fraction
+
+
+# Options that several commands share, declared once (the defaults stay with each command)
+Dataset = Annotated[str, typer.Option(callback=check_dataset, help=f"Toy data set: {DATASET_HELP}")]
+NSamples = Annotated[
+    int, typer.Option(callback=n_samples, help="Toy set: points before the split.")
+]
+Noise = Annotated[
+    float, typer.Option(callback=number(nonnegative, "--noise", "--noise 0.2"),
+                        help="Toy set: std of the point noise.")
+]  # fmt: skip
+DataSeed = Annotated[int, typer.Option(help="Seed of the toy data generator.")]
+TestSize = Annotated[
+    float, typer.Option(callback=number(fraction, "--test-size", "--test-size 0.3"),
+                        help="Held-out (validation) fraction.")
+]  # fmt: skip
+Activation = Annotated[str, typer.Option(callback=check_activation, help=ACTIVATION_HELP)]
+Optimizer = Annotated[str, typer.Option(callback=check_optimizer, help=OPTIMIZER_HELP)]
+Epochs = Annotated[
+    int, typer.Option(callback=number(positive, "--epochs", "--epochs 250"),
+                      help="Training epochs.")
+]  # fmt: skip
+BatchSize = Annotated[
+    int | None, typer.Option(callback=number(positive, "--batch-size", "--batch-size 32"),
+                             help="Mini-batch size [default: full batch].")
+]  # fmt: skip
+OutFolder = Annotated[Path, typer.Option("--out", callback=check_out, help="Output folder.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")]

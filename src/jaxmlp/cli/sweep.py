@@ -11,7 +11,7 @@ from typing import Annotated, Any, cast
 import typer
 
 from jaxmlp.cli import options as opt
-from jaxmlp.cli.common import err, fail, printer
+from jaxmlp.cli.common import err, fail, output_folder, printer
 from jaxmlp.cli.progress import progress_bar
 
 __all__ = ["sweep"]
@@ -52,10 +52,7 @@ def _best_line(result: Any) -> str:
 
 
 def sweep(
-    dataset: Annotated[
-        str, typer.Option(callback=opt.check_dataset,
-                          help=f"Toy set: {opt.DATASET_HELP} (ignored with --data).")
-    ] = "circles",
+    dataset: opt.Dataset = "circles",
     data: Annotated[
         Path | None, typer.Option(help="A CSV or Parquet table instead of a toy set.")
     ] = None,
@@ -63,29 +60,17 @@ def sweep(
     drop_missing_target: Annotated[
         bool, typer.Option(help="Drop rows of --data whose target is missing.")
     ] = False,
-    n_samples: Annotated[
-        int, typer.Option(callback=opt.n_samples, help="Toy set: points before the split.")
-    ] = 200,
-    noise: Annotated[
-        float, typer.Option(callback=opt.number(opt.nonnegative, "--noise", "--noise 0.2"),
-                            help="Toy set noise.")
-    ] = 0.2,
-    data_seed: Annotated[int, typer.Option(help="Seed of the toy data generator.")] = 1337,
-    test_size: Annotated[
-        float, typer.Option(callback=opt.number(opt.fraction, "--test-size", "--test-size 0.3"),
-                            help="Validation fraction.")
-    ] = 0.3,
+    n_samples: opt.NSamples = 200,
+    noise: opt.Noise = 0.2,
+    data_seed: opt.DataSeed = 1337,
+    test_size: opt.TestSize = 0.3,
     hidden: Annotated[
         list[str],
         typer.Option(callback=opt.hidden_list,
                      help="Hidden layer widths, e.g. 32,32; repeat for several architectures."),
     ] = ["64"],  # noqa: B006 -- typer's way to give a list option a default
-    activation: Annotated[
-        str, typer.Option(callback=opt.check_activation, help=opt.ACTIVATION_HELP)
-    ] = "swish",
-    optimizer: Annotated[
-        str, typer.Option(callback=opt.check_optimizer, help=opt.OPTIMIZER_HELP)
-    ] = "momentum",
+    activation: opt.Activation = "swish",
+    optimizer: opt.Optimizer = "momentum",
     lr: Annotated[
         str, typer.Option(callback=opt.float_grid("--lr", "0.01,0.03,0.1", opt.positive),
                           help="Learning rates, comma-separated.")
@@ -102,42 +87,27 @@ def sweep(
         int, typer.Option(callback=opt.number(opt.positive, "--seeds", "--seeds 16"),
                           help="Seeds per grid cell.")
     ] = 8,
-    epochs: Annotated[
-        int, typer.Option(callback=opt.number(opt.positive, "--epochs", "--epochs 250"),
-                          help="Training epochs.")
-    ] = 250,
-    batch_size: Annotated[
-        int | None,
-        typer.Option(callback=opt.number(opt.positive, "--batch-size", "--batch-size 32"),
-                     help="Mini-batch size [default: full batch]."),
-    ] = None,
+    epochs: opt.Epochs = 250,
+    batch_size: opt.BatchSize = None,
     models_per_program: Annotated[
         str, typer.Option(callback=opt.models_per_program,
                           help="Most models per compiled program; 'auto' fills the memory.")
     ] = "auto",
-    out_dir: Annotated[
-        Path, typer.Option("--out", callback=opt.check_out, help="Output folder.")
-    ] = Path("out/sweep"),
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
+    out_dir: opt.OutFolder = Path("out/sweep"),
+    quiet: opt.Quiet = False,
 ) -> None:  # fmt: skip
     """Train a grid of models x seeds side by side; write results and a report."""
     from jaxmlp.core.devices import use_cpu_cores
-    from jaxmlp.io.files import ensure_writable_dir
 
     use_cpu_cores()  # before any JAX operation: one device per core for the models
     t_start = time.perf_counter()
     say = printer(quiet)
     split = _split(data, target, dataset, n_samples, noise, data_seed, test_size,
                    drop_missing_target)  # fmt: skip
-    try:
-        ensure_writable_dir(out_dir)
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="'--out'") from None
-    from jaxmlp.core.compiled import enable_compilation_cache
+    output_folder(out_dir)
     from jaxmlp.core.jobs import MemoryBudgetError
     from jaxmlp.workflows.sweep import SweepConfig, run_sweep
 
-    enable_compilation_cache()
     grid = cast(
         dict[str, Any], {"hidden": tuple(hidden), "lr": lr, "alpha": alpha, "momentum": momentum}
     )  # parsed by the option callbacks

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["atomic_write", "check_can_write_dir", "ensure_writable_dir"]
+__all__ = ["atomic_write", "check_can_write_dir", "ensure_writable_dir", "write_files"]
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
@@ -28,6 +29,33 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def write_files(folder: str | os.PathLike, names: Mapping[str, str],
+                contents: Mapping[str, bytes | str]) -> dict[str, Path]:  # fmt: skip
+    """Write an output folder's files, each with :func:`atomic_write`, in the order of
+    ``contents`` (so the last one's presence means all were written).
+
+    Parameters
+    ----------
+    folder : path
+        An existing, writable folder.
+    names : mapping of str to str
+        Every file the folder may hold, by name -> file name. A file whose name is not in
+        ``contents`` is removed (no stale figure from an earlier run).
+    contents : mapping of str to bytes or str
+        What to write, by name.
+
+    Returns
+    -------
+    dict of str to Path
+        The files written, by name.
+    """
+    folder = Path(folder)
+    for name, file in names.items():
+        if name not in contents:
+            (folder / file).unlink(missing_ok=True)
+    return {name: atomic_write(folder / names[name], data) for name, data in contents.items()}
 
 
 def ensure_writable_dir(path: str | os.PathLike) -> Path:

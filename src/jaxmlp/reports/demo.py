@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jaxmlp.core.nn import ACTIVATIONS, n_params, swish
-from jaxmlp.io.files import atomic_write
+from jaxmlp.io.files import write_files
 from jaxmlp.reports import figures
 from jaxmlp.reports.html import figure, fmt, html_page, json_text, kv_table, versions
 from jaxmlp.workflows.demo import DemoResult
@@ -133,20 +133,12 @@ def write_demo_outputs(result: DemoResult, out_dir: str | Path, eval_log: list[s
     dict of str to Path
         The files written, by name (see :data:`OUTPUT_FILES`).
     """
-    out = Path(out_dir)
     images = render_images(result)
     summary = build_summary(result)
-    written = {}
-    if result.baseline is None:  # no stale baseline figure from an earlier run
-        (out / OUTPUT_FILES["baseline_surface"]).unlink(missing_ok=True)
-    for name, png in images.items():
-        written[name] = atomic_write(out / OUTPUT_FILES[name], png)
-    written["metrics"] = atomic_write(out / OUTPUT_FILES["metrics"], metrics_csv(result))
-    written["summary"] = atomic_write(out / OUTPUT_FILES["summary"], json_text(summary))
-    written["report"] = atomic_write(
-        out / OUTPUT_FILES["report"], render_demo_report(summary, images, eval_log)
-    )
-    return written
+    contents: dict[str, bytes | str] = {**images, "metrics": metrics_csv(result),
+                                        "summary": json_text(summary)}  # fmt: skip
+    contents["report"] = render_demo_report(summary, images, eval_log)
+    return write_files(out_dir, OUTPUT_FILES, contents)
 
 
 def render_demo_report(

@@ -19,7 +19,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from jaxmlp.io.files import atomic_write
+from jaxmlp.io.files import write_files
 from jaxmlp.reports.figures import (
     Curve,
     draw_surface,
@@ -275,18 +275,10 @@ def write_sweep_outputs(result: SweepResult, out_dir: str | Path) -> dict[str, P
     dict of str to Path
         The files written, by name (see :data:`SWEEP_FILES`).
     """
-    out = Path(out_dir)
     images = render_images(result)
     summary = build_summary(result)
-    written = {}
-    if "ensemble_surface" not in images:  # no stale surface from an earlier 2-D sweep
-        (out / SWEEP_FILES["ensemble_surface"]).unlink(missing_ok=True)
-    for name, png in images.items():
-        written[name] = atomic_write(out / SWEEP_FILES[name], png)
-    written["results_csv"] = atomic_write(out / SWEEP_FILES["results_csv"], results_csv(result))
-    rows = json_text(result.rows(), indent=1)
-    written["results_json"] = atomic_write(out / SWEEP_FILES["results_json"], rows)
-    written["summary"] = atomic_write(out / SWEEP_FILES["summary"], json_text(summary))
-    report = render_sweep_report(result, summary, images)
-    written["report"] = atomic_write(out / SWEEP_FILES["report"], report)
-    return written
+    contents: dict[str, bytes | str] = {**images, "results_csv": results_csv(result),
+                                        "results_json": json_text(result.rows(), indent=1),
+                                        "summary": json_text(summary)}  # fmt: skip
+    contents["report"] = render_sweep_report(result, summary, images)
+    return write_files(out_dir, SWEEP_FILES, contents)
