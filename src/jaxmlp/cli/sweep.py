@@ -54,7 +54,9 @@ def _best_line(result: Any) -> str:
 def sweep(
     dataset: opt.Dataset = "circles",
     data: Annotated[
-        Path | None, typer.Option(help="A CSV or Parquet table instead of a toy set.")
+        Path | None,
+        typer.Option(help="A CSV or Parquet table instead of a toy set (the toy set options are "
+                          "then ignored)."),
     ] = None,
     target: Annotated[str | None, typer.Option(help="Target column of --data.")] = None,
     drop_missing_target: Annotated[

@@ -9,8 +9,8 @@ inside the compiled program, so a new learning rate, momentum or beta compiles n
 train through it. :func:`make_optimizer` gives the same transformation with fixed
 numbers, for use with optax directly.
 
-The learning rate is injected (``optax.inject_hyperparams``), so scikit-learn's
-'invscaling' and 'adaptive' schedules can change it once per epoch inside the program.
+With fixed numbers (:func:`make_optimizer`) the result is the plain optax call, e.g.
+``optax.adam(0.01, b1=0.9, b2=0.999, eps=1e-8)``.
 The tutorial's ``optimizers.momentum(0.05, mass=0.9)`` (``v = 0.9 v + g; w = w - 0.05 v``)
 is ``make_optimizer("momentum", 0.05, momentum=0.9)``, i.e. ``optax.sgd(0.05, momentum=0.9)``.
 
@@ -167,13 +167,12 @@ def factory(
     def make(hyper: Any) -> optax.GradientTransformation:
         import optax
 
-        inner = getattr(optax, entry.optax)
         lr = make_schedule(hyper.learning_rate, schedule, decay_steps=decay_steps,
                            decay_rate=decay_rate)  # fmt: skip
         numbers = {arg: getattr(hyper, field) for arg, field in entry.hyper}
-        static = dict(entry.static)
-        injected = optax.inject_hyperparams(inner, static_args=tuple(static))
-        return injected(learning_rate=lr, **numbers, **static)
+        # called inside the trace: the numbers are traced values closed over here (no
+        # optax.inject_hyperparams, whose state would cost a few kernels per step)
+        return getattr(optax, entry.optax)(lr, **numbers, **dict(entry.static))
 
     from jaxmlp.core.compiled import describe
 
