@@ -96,3 +96,14 @@ def test_model_folders_written_by_version_0_1_load_and_predict_the_same():
 
     X = load_iris(return_X_y=True)[0][::5, :2].astype(np.float32)  # as make_models.py
     np.testing.assert_allclose(clf.predict_proba(X), expected["classifier_proba"], rtol=1e-6)
+
+
+def test_uncertainty_of_float32_members_with_certain_predictions_is_finite():
+    """A sweep's members predict in float32 and may put exactly 0 on a class."""
+    from jaxmlp.sklearn.ensemble import uncertainty
+
+    members = np.array([[[1.0, 0.0], [0.5, 0.5]], [[0.0, 1.0], [0.5, 0.5]]], np.float32)
+    u = uncertainty(members)
+    np.testing.assert_allclose(u.entropy, [np.log(2), np.log(2)], rtol=1e-6)
+    np.testing.assert_allclose(u.expected_entropy, [0.0, np.log(2)], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(u.mutual_information, [np.log(2), 0.0], rtol=1e-6, atol=1e-7)

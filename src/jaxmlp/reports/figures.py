@@ -194,7 +194,8 @@ class Curve:
     style: dict = dataclasses.field(default_factory=dict)
 
 
-def _panel(ax: Any, epochs: np.ndarray, curves: Sequence[Curve], field: str) -> None:
+def _panel(ax: Any, epochs: np.ndarray, curves: Sequence[Curve], field: str,
+           legend: bool) -> None:  # fmt: skip
     for curve in curves:
         values, spread = getattr(curve, field), getattr(curve, f"{field}_std")
         if values is None:
@@ -204,17 +205,20 @@ def _panel(ax: Any, epochs: np.ndarray, curves: Sequence[Curve], field: str) -> 
             ax.fill_between(epochs, values - spread, values + spread, color=line.get_color(),
                             alpha=0.2, lw=0)  # fmt: skip
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
+    if legend:
+        ax.legend(fontsize="small")
 
 
 def plot_curves(epochs: np.ndarray, curves: Sequence[Curve], *, title: str = "Learning curves",
                 loss_label: str = "loss", accuracy_label: str = "accuracy",
-                figsize: tuple[float, float] = (7.0, 6.0)) -> Figure:  # fmt: skip
-    """Loss per epoch (top) and accuracy (bottom, y in [0, 1]) of ``curves``."""
+                figsize: tuple[float, float] = (7.0, 6.0),
+                legend_below: bool = True) -> Figure:  # fmt: skip
+    """Loss per epoch (top) and accuracy (bottom, y in [0, 1]) of ``curves``; the legend
+    in the top panel (and, with ``legend_below``, in the bottom one too)."""
     fig = Figure(figsize=figsize, layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True)
-    _panel(top, epochs, curves, "loss")
-    _panel(bottom, epochs, curves, "accuracy")
+    _panel(top, epochs, curves, "loss", True)
+    _panel(bottom, epochs, curves, "accuracy", legend_below)
     top.set_ylabel(loss_label)
     top.set_title(title)
     bottom.set_ylim(0, 1.02)

@@ -131,7 +131,7 @@ def plot_seed_bands(result: SweepResult, cells: list[int]) -> Figure:
                             acc.std(axis=0), {"color": colors(n), "lw": 1.6}))  # fmt: skip
     return plot_curves(h.epoch, curves, title="Best cells: mean over seeds, band = ±1 std",
                        loss_label="training loss", accuracy_label="validation accuracy",
-                       figsize=(7.5, 6.0))  # fmt: skip
+                       figsize=(7.5, 6.0), legend_below=False)  # fmt: skip
 
 
 def plot_ensemble_surface(result: SweepResult, cell: int) -> Figure:
