@@ -160,7 +160,7 @@ def fit(
     Parameters
     ----------
     network : Network
-        ``(init, apply)`` pair, e.g. from :func:`jaxmlp.nn.mlp`; ``apply(params, X)``
+        ``(init, apply)`` pair, e.g. from :func:`jaxmlp.mlp`; ``apply(params, X)``
         maps X of shape (n, n_features) to logits of shape (n, n_classes).
     optimizer : str or optax.GradientTransformation
         A name of :data:`jaxmlp.OPTIMIZERS` ('momentum', 'adam', ...), whose numbers
