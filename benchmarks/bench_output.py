@@ -1,10 +1,14 @@
-"""What every benchmark script does with its results: print them, save Markdown + JSON."""
+"""What every benchmark script shares: timing a call, and printing and saving results
+(Markdown + JSON)."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import statistics
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,3 +34,13 @@ def write_results(stem: str, title: str, text: str, payload: dict[str, Any]) -> 
     (RESULTS / f"{stem}.json").write_text(
         json.dumps({"machine": where, **payload}, indent=2) + "\n"
     )
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    """Median seconds of ``repeats`` calls of ``fn`` (warm it up first if it compiles)."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)

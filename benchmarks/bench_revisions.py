@@ -39,13 +39,10 @@ WORKLOADS = ("help", "p1", "estimator", "many", "search", "predict", "first_fit"
 
 
 def _median_of(fn, repeats: int) -> float:
+    from bench_output import median_time
+
     fn()  # warm-up: compilation and caches
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return median_time(fn, repeats)
 
 
 def child(workload: str) -> float:
@@ -128,12 +125,12 @@ def main() -> None:
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).parent))
     if args.child:
         print(child(args.child))
         return
     if not args.rev:
         parser.error("give the revision to compare with, e.g. HEAD~5")
-    sys.path.insert(0, str(Path(__file__).parent))
     from bench_output import write_results
 
     with tempfile.TemporaryDirectory() as tmp:

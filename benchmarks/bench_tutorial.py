@@ -31,7 +31,7 @@ import warnings
 import jax
 import jax.numpy as jnp
 import optax
-from bench_output import write_results
+from bench_output import median_time, write_results
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
@@ -65,15 +65,6 @@ def tutorial_loop(net, opt, split, step=None):
                     float(accuracy(net.apply(params, Xtr), ytr)),
                     float(accuracy(net.apply(params, Xte), yte))))  # fmt: skip
     return step, log
-
-
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def sklearn_same_training(split):
