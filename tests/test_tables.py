@@ -163,50 +163,6 @@ def test_models_holding_code_are_refused(tmp_path, iris):
     assert not (tmp_path / "m").exists()
 
 
-def test_a_crash_during_save_leaves_the_old_model_intact(trained, tmp_path):
-    """Kill the saving process while it writes; the previous model still loads and
-    predicts as before."""
-    import shutil
-
-    model_dir, _ = trained
-    target = tmp_path / "model"
-    shutil.copytree(model_dir, target)
-    before = (target / "model.json").read_bytes()
-    script = tmp_path / "slow_save.py"
-    script.write_text(
-        "import sys, time, os\n"
-        "import jaxmlp, safetensors.numpy as stn\n"
-        "model = jaxmlp.load(sys.argv[1])\n"
-        "real = stn.save_file\n"
-        "def slow(tensors, filename, *a, **k):\n"
-        "    real(tensors, filename, *a, **k)\n"
-        "    open(sys.argv[2], 'w').close()  # tell the test we are mid-save\n"
-        "    time.sleep(60)\n"
-        "stn.save_file = slow\n"
-        "jaxmlp.save(model, sys.argv[1], overwrite=True)\n"
-    )
-    flag = tmp_path / "mid-save"
-    proc = subprocess.Popen([sys.executable, str(script), str(target), str(flag)])
-    try:
-        for _ in range(600):
-            if flag.exists():
-                break
-            time.sleep(0.1)
-        assert flag.exists(), "the saving process never got to writing"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert (target / "model.json").read_bytes() == before
-    assert isinstance(jaxmlp.load(target), jaxmlp.TableModel)
-    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".model.saving-")]
-    assert leftovers  # the half-written temporary folder, never the model itself
-
-
-# ----------------------------------------------------------------------------- bad input
-
-
 def _csv(tmp_path, text: str, name: str = "t.csv"):
     path = tmp_path / name
     path.write_text(text)

@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 import os
-import secrets
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+
+from jaxmlp.io.durable import replace_file
 
 __all__ = ["atomic_write", "check_can_write_dir", "ensure_writable_dir", "write_files"]
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
+    """Write ``data`` to ``path`` through a temporary file, ``fsync`` and ``os.replace``
+    (:func:`jaxmlp.io.durable.replace_file`).
 
-    A reader sees either the old file or the complete new one, never a half-written one.
+    Whenever the process dies, a reader sees either the old file or the complete new one,
+    never a half-written one; what a crash left behind is removed by the next write.
     """
     path = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    # os.open with mode 0o666 honours the umask, as a plain open() would (mkstemp: 0o600).
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    replace_file(path, data.encode("utf-8") if isinstance(data, str) else data)
     return path
 
 

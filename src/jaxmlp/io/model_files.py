@@ -11,9 +11,11 @@ A model folder holds
 
 Loading executes nothing from the files: it reads JSON and raw arrays, checks the format
 version (a newer one is refused), the checksum, and every array's shape against the
-metadata before building the model. Saving writes a temporary folder next to the target
-and renames it into place, so a crash mid-save leaves any previous model intact; an
-existing model is replaced only with ``overwrite=True``.
+metadata before building the model. Saving writes a temporary folder next to the target,
+fsyncs it, and swaps it into place in one atomic step (:mod:`jaxmlp.io.durable`): whenever
+the process dies, the path names the complete old model or the complete new one, and the
+next save removes what the crash left. An existing model is replaced only with
+``overwrite=True``.
 """
 
 from __future__ import annotations
@@ -21,13 +23,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from jaxmlp.io.durable import (
+    clean_stale,
+    is_temporary,
+    recover,
+    replace_folder,
+    temporary_sibling,
+)
 from jaxmlp.io.records import (
     ModelFileError,
     RecordError,
@@ -86,11 +94,14 @@ def save(
         holds code that cannot be saved as data (a callable activation, an optax
         optimizer).
     """
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save as safetensors_bytes
 
     from jaxmlp import __version__
 
-    path = Path(path)
+    path = Path(path).absolute()
+    if is_temporary(path):
+        raise ModelFileError(f"'{path}' is named like a temporary folder; choose another name.")
+    clean_stale(path)  # what a save killed mid-way left here, and a half-done replacement
     if path.exists():
         if not overwrite:
             raise ModelFileError(
@@ -112,38 +123,38 @@ def save(
         raise ModelFileError(
             f"save() takes a fitted jaxmlp MLPClassifier or TableModel, got {type(model).__name__}."
         )
-    parent = path.absolute().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = parent / f".{path.name}.saving-{os.getpid()}-{secrets.token_hex(4)}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    blob = safetensors_bytes({k: np.ascontiguousarray(v) for k, v in arrays.items()})
+    specs = {k: {"shape": list(a.shape), "dtype": a.dtype.str} for k, a in arrays.items()}
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "jaxmlp_version": __version__,
+        **meta,
+        "arrays": specs,
+        "arrays_sha256": hashlib.sha256(blob).hexdigest(),
+    }
+    files = {ARRAYS: blob, META: (json.dumps(meta, indent=2) + "\n").encode()}
+    if report is not None:
+        files[REPORT] = report.encode()
+    tmp = temporary_sibling(path, "saving")
     tmp.mkdir()
     try:
-        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(tmp / ARRAYS))
-        specs = {k: {"shape": list(a.shape), "dtype": a.dtype.str} for k, a in arrays.items()}
-        meta = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "jaxmlp_version": __version__,
-            **meta,
-            "arrays": specs,
-            "arrays_sha256": _digest(tmp / ARRAYS),
-        }
-        (tmp / META).write_text(json.dumps(meta, indent=2) + "\n")
-        if report is not None:
-            (tmp / REPORT).write_text(report)
-        for f in tmp.iterdir():  # on disk before the folder becomes visible
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
-        if path.exists():
-            old = parent / f".{path.name}.old-{secrets.token_hex(4)}"
-            os.rename(path, old)
-            os.rename(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, path)
+        for name, data in files.items():  # each on disk before the folder becomes visible
+            _write_synced(tmp / name, data)
+        replace_folder(tmp, path)  # the path names the old or the new model at every instant
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 # ----------------------------------------------------------------------------- loading
@@ -157,6 +168,12 @@ def _fail(path: Path, what: str) -> ModelFileError:
 
 
 def _read_meta(path: Path) -> dict:
+    if is_temporary(path):
+        raise ModelFileError(
+            f"'{path}' is a temporary folder of a save in progress or interrupted, not a "
+            "model; load the model folder it was being saved to."
+        )
+    recover(path)  # a replacement interrupted between its two renames (non-Linux fallback)
     if not path.exists():
         raise ModelFileError(f"Model folder '{path}' does not exist. Check the path.")
     if not path.is_dir():
