@@ -18,11 +18,12 @@ def run(*args: str):
     return runner.invoke(app, list(args), catch_exceptions=False)
 
 
+@pytest.mark.slow
 def test_demo_reproduces_the_tutorial_in_a_fresh_process(tmp_path):
     out = tmp_path / "demo"
     proc = subprocess.run(
         [sys.executable, "-m", "jaxmlp.cli", "demo", "--out", str(out)],
-        capture_output=True, text=True, env=os.environ | {"COLUMNS": "200"},
+        capture_output=True, text=True, env=os.environ | {"COLUMNS": "200"}, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
@@ -114,9 +115,10 @@ def test_divergence_exits_1_with_advice(tmp_path):
     assert not (tmp_path / "report.html").exists()
 
 
+@pytest.mark.slow
 def test_bad_option_in_a_real_process_has_no_traceback():
     proc = subprocess.run([sys.executable, "-m", "jaxmlp.cli", "demo", "--activation", "foo"],
-                          capture_output=True, text=True)  # fmt: skip
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "swish" in proc.stderr

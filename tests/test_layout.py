@@ -98,6 +98,7 @@ def test_the_private_name_check_catches_both_kinds():
     assert _private_uses(text, "core") == []  # within a subpackage: allowed
 
 
+@pytest.mark.slow
 def test_import_linter_names_an_import_that_breaks_the_layers(tmp_path):
     """A copy of the package where the engine imports the CLI: lint-imports fails and
     names the import."""

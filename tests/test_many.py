@@ -273,6 +273,7 @@ def test_search_refuses_bad_grids_before_training(grid, error, match):
         MLPSearchCV(MLPClassifier(), grid, cv=3).fit(X, y)
 
 
+@pytest.mark.slow
 def test_blocks_and_devices_give_the_same_models(tmp_path, tutorial):
     """7 models in blocks of 2 spread over 2 CPU devices (a fresh process with 2 host
     devices; padding models fill the last block) equal the models trained alone."""
@@ -297,7 +298,8 @@ def test_blocks_and_devices_give_the_same_models(tmp_path, tutorial):
         "assert calls and calls[0][1] == 2, calls\n"
         f"np.save({str(tmp_path / 'loss.npy')!r}, r.history.test_loss)\n"
     )
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     two = np.load(tmp_path / "loss.npy")
     for i, lr in enumerate([0.01, 0.02, 0.05, 0.1, 0.2, 0.05, 0.05]):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 import warnings
 
 import numpy as np
@@ -351,11 +349,12 @@ def test_a_missing_model_folder(tmp_path, wine):
     assert result.exit_code == 2 and "does not exist" in flat(result.output)
 
 
+@pytest.mark.slow
 def test_cli_errors_in_a_real_process_have_no_traceback(tmp_path):
     path = _csv(tmp_path, "a,b,label\n1,2,x\n3,4\n")
     args = ["train", str(path), "--target", "label", "--out", str(tmp_path / "m")]
     proc = subprocess.run([sys.executable, "-m", "jaxmlp.cli", *args], capture_output=True,
-                          text=True, env=os.environ | {"COLUMNS": "200"})  # fmt: skip
+                          text=True, env=os.environ | {"COLUMNS": "200"}, timeout=120)  # fmt: skip
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr + proc.stdout and "ragged rows" in proc.stderr
 
