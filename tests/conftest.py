@@ -26,6 +26,13 @@ def iris():
     return StandardScaler().fit_transform(X), y
 
 
+def tree(folder) -> set[str]:
+    """Every path under ``folder`` (hidden ones included), relative to it."""
+    from pathlib import Path
+
+    return {str(p.relative_to(folder)) for p in Path(folder).rglob("*")}
+
+
 def quiet_fit(est, X, y, **kw):
     """``est.fit(X, y, **kw)`` without ConvergenceWarnings (short test fits)."""
     import warnings

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import quiet_fit
+from conftest import quiet_fit, tree
 from typer.testing import CliRunner
 
 import jaxmlp
@@ -46,6 +46,11 @@ def wine(tmp_path_factory):
     return folder, path, df
 
 
+def wine_path(trained) -> str:
+    """The CSV the ``trained`` model was trained on (its model.json records it)."""
+    return json.loads((trained[0] / "model.json").read_text())["table"]["info"]["source"]
+
+
 @pytest.fixture(scope="module")
 def trained(wine):
     folder, path, _ = wine
@@ -68,10 +73,15 @@ def test_train_writes_a_model_folder_and_a_report(trained):
     assert meta["estimator"]["params"]["hidden_layer_sizes"] == [16]
     report = (model / "report.html").read_text()
     for section in ("Metrics on the validation rows", "Per class", "Learning curves",
-                    "Confusion matrix", "ROC", "Decision surface", "class_balance" * 0 + "Data",
+                    "Confusion matrix", "ROC", "Decision surface", "<h2>Data</h2>",
                     "scikit-learn MLPClassifier"):  # fmt: skip
         assert section in report, section
     assert report.count("data:image/png;base64,") == 4
+    # the class balance: every class of the whole table with its row count
+    df = pd.read_csv(wine_path(trained), sep=";")
+    balance = report.split('<table id="balance">')[1].split("</table>")[0]
+    for label, count in df["cultivar"].value_counts().items():
+        assert f"<tr><td>{label}</td><td>{count}</td></tr>" in balance
 
 
 def test_predict_and_evaluate_agree_with_the_python_api(trained, wine, tmp_path):
@@ -207,13 +217,14 @@ GOOD = "a,b,color,label\n" + "".join(
 def test_bad_tables_exit_2_and_write_nothing(tmp_path, make, extra, fragments):
     path = make(tmp_path)
     args = ["--target", "label", *extra] if "--target" not in extra else extra
+    before = tree(tmp_path)
     result = run("train", path, *args, "--out", tmp_path / "model", "--max-iter", "5")
     assert result.exit_code == 2, result.output
     text = flat(result.output)
     for fragment in fragments:
         assert fragment in text, result.output
     assert "Traceback" not in result.output
-    assert not (tmp_path / "model").exists()
+    assert tree(tmp_path) == before  # no model folder, no temporary leftovers
 
 
 def test_missing_target_rows_can_be_dropped_and_odd_columns_are_warned_about(tmp_path):
@@ -263,6 +274,7 @@ def test_config_file_sets_options_and_flags_override_it(wine, tmp_path):
     assert params["alpha"] == 0.5 and params["max_iter"] == 15 and params["dtype"] == "float32"
     assert jaxmlp.load(tmp_path / "m").estimator.coefs_[0].dtype == np.float32
     config.write_text("[model]\nhiden = [3]\n")
+    before = tree(tmp_path)
     result = run("train", path, "--target", "cultivar", "--config", config,
                  "--out", tmp_path / "m2")  # fmt: skip
     assert result.exit_code == 2 and "unknown key(s) hiden" in flat(result.output)
@@ -273,7 +285,8 @@ def test_config_file_sets_options_and_flags_override_it(wine, tmp_path):
     result = run("train", path, "--target", "cultivar", "--dtype", "float16",
                  "--out", tmp_path / "m4")  # fmt: skip
     assert result.exit_code == 2 and "'dtype' parameter" in flat(result.output)
-    assert "float16" in flat(result.output) and not (tmp_path / "m4").exists()
+    assert "float16" in flat(result.output)
+    assert tree(tmp_path) == before  # m2, m3, m4: nothing, no temporary leftovers
 
 
 def test_bad_rows_at_predict_time(trained, wine, tmp_path):
@@ -287,10 +300,32 @@ def test_bad_rows_at_predict_time(trained, wine, tmp_path):
     wrong = df.drop(columns=["cultivar"]).iloc[:3].astype({"magnesium": object})
     wrong.loc[wrong.index[1], "magnesium"] = "lots"
     wrong.to_csv(tmp_path / "wrong.csv", index=False)
+    before = tree(tmp_path)
     result = run("predict", model_dir, tmp_path / "wrong.csv", "--out", tmp_path / "p.csv")
     assert result.exit_code == 2
     assert "Column 'magnesium' is declared numeric but has text: 'lots'" in flat(result.output)
-    assert not (tmp_path / "p.csv").exists()
+    result = run("evaluate", model_dir, tmp_path / "wrong.csv", "--out", tmp_path / "ev")
+    assert result.exit_code == 2 and "no target column 'cultivar'" in flat(result.output)
+    labelled = df.iloc[:3].astype({"magnesium": object})
+    labelled.loc[labelled.index[1], "magnesium"] = "lots"
+    labelled.to_csv(tmp_path / "wrong_labelled.csv", index=False)
+    before.add("wrong_labelled.csv")
+    result = run("evaluate", model_dir, tmp_path / "wrong_labelled.csv", "--out", tmp_path / "ev")
+    assert result.exit_code == 2 and "declared numeric but has text" in flat(result.output)
+    assert tree(tmp_path) == before  # no p.csv, no ev/, no temporary leftovers
+
+
+def test_predict_out_keeps_an_existing_file_without_force(trained, wine, tmp_path):
+    model_dir, _ = trained
+    _, path, _ = wine
+    out = tmp_path / "p.csv"
+    out.write_text("mine\n")
+    result = run("predict", model_dir, path, "--out", out)
+    assert result.exit_code == 2 and "already exists" in flat(result.output)
+    assert out.read_text() == "mine\n" and tree(tmp_path) == {"p.csv"}
+    result = run("predict", model_dir, path, "--out", out, "--force")
+    assert result.exit_code == 0 and out.read_text().startswith("predicted_cultivar")
+    assert tree(tmp_path) == {"p.csv"}
 
 
 def _tamper(model_dir, tmp_path, how):

@@ -225,9 +225,14 @@ def load_table_model(path: str | Path) -> TableModel:
     return model
 
 
-def _rows(model: TableModel, data: str | Path) -> tuple[Any, list[str]]:
+def _rows(model: TableModel, data: str | Path, labelled: bool = False) -> tuple[Any, list[str]]:
     df = read_table(data)
     df = df.set_axis([str(c) for c in df.columns], axis=1)
+    if labelled:
+        if model.target not in df.columns:
+            raise TableError(f"'{data}' has no target column '{model.target}' to evaluate "
+                             "against; use `jaxmlp predict` for unlabelled rows.")  # fmt: skip
+        df = df[df[model.target].notna()]
     return df, model.check_columns(df)
 
 
@@ -248,11 +253,7 @@ def predict_table(model: TableModel, data: str | Path, proba: bool = False) -> t
 def evaluate_table(model: TableModel, data: str | Path) -> dict[str, Any]:
     """:func:`metrics` of ``model`` on a labelled table (rows without a target are left
     out), with what the report needs: ``frame``, ``y``, ``proba``, ``data``, ``notes``."""
-    df, notes = _rows(model, data)
-    if model.target not in df.columns:
-        raise TableError(f"'{data}' has no target column '{model.target}' to evaluate against; "
-                         "use `jaxmlp predict` for unlabelled rows.")  # fmt: skip
-    df = df[df[model.target].notna()]
+    df, notes = _rows(model, data, labelled=True)
     y = model.encode(df[model.target].to_numpy())
     p = model.predict_proba(df)
     return {"metrics": metrics(y, p, model.classes), "frame": df, "y": y, "proba": p,
