@@ -355,7 +355,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         validation = None
         if self.early_stopping and stochastic:  # hold out a validation set, as scikit-learn
             X, X_val, targets, t_val, w, w_val = inputs.early_stopping_split(
-                self, X, targets, w, y_raw, self._random_state)  # fmt: skip
+                self, X, targets, w, Y, self._random_state)  # fmt: skip
             validation = (X_val, t_val, w_val)
         seed = int(self._random_state.randint(np.iinfo(np.int32).max))
         evals = [inputs.eval_targets(self, Xe, ye, dtype, multiclass)

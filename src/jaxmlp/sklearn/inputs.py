@@ -98,17 +98,16 @@ def sample_weights(est: MLPClassifier, y: np.ndarray, sample_weight: Any, X: Any
     return w
 
 
-def early_stopping_split(est: MLPClassifier, X, targets, w, y_raw, random_state):
-    """Hold out a (stratified) ``validation_fraction`` as scikit-learn does:
-    ``(X_train, X_val, t_train, t_val, w_train, w_val)``."""
-    stratify = y_raw if est._label_binarizer.y_type_ in ("binary", "multiclass") else None
+def early_stopping_split(est: MLPClassifier, X, targets, w, Y, random_state):
+    """Hold out a stratified ``validation_fraction`` exactly as scikit-learn does:
+    ``(X_train, X_val, t_train, t_val, w_train, w_val)``.
+
+    Like scikit-learn 1.9, it stratifies only a binary target (one output), on the
+    binarised targets ``Y`` of shape (n, 1); multi-class and multi-label splits are plain
+    shuffles. A class with a single member is scikit-learn's own error."""
+    stratify = Y if Y.shape[1] == 1 else None
     kw = {"random_state": random_state, "test_size": est.validation_fraction}
-    try:
-        parts = train_test_split(X, targets, w, stratify=stratify, **kw)
-    except ValueError:  # a class too rare to stratify: split as scikit-learn's MLP does
-        if stratify is None:
-            raise
-        parts = train_test_split(X, targets, w, **kw)
+    parts = train_test_split(X, targets, w, stratify=stratify, **kw)
     if parts[1].shape[0] < 2:
         raise ValueError(
             "The validation set is too small. Increase 'validation_fraction' or the size "

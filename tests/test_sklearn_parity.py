@@ -1,0 +1,90 @@
+"""Parity with scikit-learn's MLPClassifier where the two see exactly the same batches:
+with ``shuffle=False`` and the same ``random_state`` (so the same initial weights and the
+same early-stopping split), every mini-batch is the same rows in the same order, so the
+per-epoch losses must agree to float64 round-off -- for sgd under each learning-rate
+schedule with and without Nesterov momentum, for adam, and for early stopping's validation
+scores and stopping epoch."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris, load_wine
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier as SkMLP
+from sklearn.preprocessing import StandardScaler
+
+from jaxmlp import MLPClassifier
+
+
+@pytest.fixture(scope="module")
+def wine():
+    X, y = load_wine(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _both(X, y, **params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = MLPClassifier(**params).fit(X, y)
+        theirs = SkMLP(**params).fit(X, y)
+    return ours, theirs
+
+
+MINI_BATCH = dict(hidden_layer_sizes=(12,), batch_size=32, shuffle=False, random_state=0,
+                  alpha=1e-3, max_iter=40)  # fmt: skip
+
+
+@pytest.mark.parametrize("nesterov", [True, False])
+@pytest.mark.parametrize("schedule", ["constant", "invscaling", "adaptive"])
+def test_sgd_mini_batches_follow_scikit_learn(wine, schedule, nesterov):
+    X, y = wine  # 178 rows: five batches of 32 and a ragged one of 18
+    params = dict(MINI_BATCH, solver="sgd", learning_rate=schedule, learning_rate_init=0.05,
+                  momentum=0.9, nesterovs_momentum=nesterov, power_t=0.25, tol=1e-3,
+                  n_iter_no_change=3)  # fmt: skip
+    ours, theirs = _both(X, y, **params)
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-5)
+    assert ours.t_ == theirs.t_
+    assert ours.best_loss_ == pytest.approx(theirs.best_loss_, rel=1e-5)
+    for a, b in zip(ours.coefs_, theirs.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7)
+
+
+def test_the_adaptive_schedule_really_shrinks_the_rate(wine):
+    """The case above stops early; here the rate is divided by 5 several times (tol large):
+    scikit-learn and jaxmlp still agree epoch by epoch."""
+    X, y = wine
+    params = dict(MINI_BATCH, solver="sgd", learning_rate="adaptive", learning_rate_init=0.1,
+                  tol=0.5, n_iter_no_change=2, max_iter=60)  # fmt: skip
+    ours, theirs = _both(X, y, **params)
+    assert theirs.n_iter_ > 9  # at least three shrinks of 3 epochs each happened
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-5)
+
+
+def test_adam_mini_batches_follow_scikit_learn(wine):
+    X, y = wine
+    ours, theirs = _both(X, y, **MINI_BATCH, solver="adam", learning_rate_init=0.01)
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-5)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_early_stopping_follows_scikit_learn(solver):
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    params = dict(MINI_BATCH, solver=solver, learning_rate_init=0.02, early_stopping=True,
+                  validation_fraction=0.2, n_iter_no_change=4, tol=1e-3, max_iter=80)  # fmt: skip
+    ours, theirs = _both(X, y, **params)
+    assert ours.n_iter_ == theirs.n_iter_ < 80  # it stopped, at the same epoch
+    np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_, rtol=1e-9)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-5)
+    assert ours.best_loss_ is None and theirs.best_loss_ is None
+    assert ours.best_validation_score_ == theirs.best_validation_score_
+    # the best epoch's weights restored in both (Adam: scikit-learn adds epsilon outside
+    # the bias correction, optax inside -- weights differ by ~1e-6)
+    for a, b in zip(ours.coefs_, theirs.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
