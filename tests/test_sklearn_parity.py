@@ -88,3 +88,55 @@ def test_early_stopping_follows_scikit_learn(solver):
     # the bias correction, optax inside -- weights differ by ~1e-6)
     for a, b in zip(ours.coefs_, theirs.coefs_, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["iris", "wine", "digits"])
+def test_lbfgs_follows_scikit_learn(name):
+    """scipy's L-BFGS-B on the same objective from the same start: the same iterations,
+    final loss and weights (as a user would fit: standardised, max_iter=200)."""
+    from sklearn.datasets import load_digits
+
+    loader = {"iris": load_iris, "wine": load_wine, "digits": load_digits}[name]
+    X, y = loader(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    ours, theirs = _both(X, y, solver="lbfgs", max_iter=200, random_state=0)
+    assert ours.n_iter_ == theirs.n_iter_
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-4)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-6)
+
+
+def test_lbfgs_warns_as_scikit_learn():
+    X, y = load_iris(return_X_y=True)
+    messages = []
+    for cls in (MLPClassifier, SkMLP):
+        with pytest.warns(ConvergenceWarning) as caught:
+            cls(solver="lbfgs", max_iter=3, random_state=0).fit(X, y)
+        messages.append([str(w.message) for w in caught])
+    assert messages[0] == messages[1]
+    assert "lbfgs failed to converge after 3 iteration(s)" in messages[0][0]
+
+
+def test_lbfgs_iris_cross_validation_matches():
+    from sklearn.model_selection import cross_val_score
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    kw = dict(solver="lbfgs", max_iter=200, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = cross_val_score(MLPClassifier(**kw), X, y, cv=5)
+        theirs = cross_val_score(SkMLP(**kw), X, y, cv=5)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_early_stopping_with_a_one_member_class_is_scikit_learns_error():
+    X, y = load_iris(return_X_y=True)
+    y = (y > 0).astype(int)
+    y[0], y[1:50] = 0, 1  # class 0 has a single member
+    messages = []
+    for cls in (MLPClassifier, SkMLP):
+        with pytest.raises(ValueError) as info:
+            cls(early_stopping=True, max_iter=5, random_state=0).fit(X, y)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1] and "least populated class" in messages[0]

@@ -1,9 +1,7 @@
 """One epoch of training, on the device: the objective, the metrics and the updates.
 
-Three kinds of epoch, chosen by the :class:`~jaxmlp.core.program.Program` at trace time:
+Two kinds of epoch, chosen by the :class:`~jaxmlp.core.program.Program` at trace time:
 
-- line search (L-BFGS): one full-batch step whose optimizer may evaluate the objective
-  again; a converged iterate is kept as it is;
 - full batch: one step on all rows (with ``train_eval``, the same gradient pass also
   yields the training metrics of the starting parameters);
 - mini-batches: the rows in a (shuffled) visiting order, cut into ``B``-slot batches
@@ -25,8 +23,8 @@ from jaxmlp.core.batching import batch_mask, epoch_order, pad_order
 from jaxmlp.core.losses import correct, l2_penalty, per_sample_loss
 from jaxmlp.core.program import Data, Hyper, Program, State, optax_promotion
 
-__all__ = ["EpochResult", "fused", "metrics", "objective_value", "set_learning_rate",
-           "train_epoch"]  # fmt: skip
+__all__ = ["EpochResult", "evaluate", "fused", "metrics", "set_learning_rate", "train_epoch",
+           "value_and_grad"]  # fmt: skip
 
 
 def apply_network(program: Program, hyper: Hyper, params: Any, X: jax.Array, rng=None):
@@ -39,9 +37,8 @@ def apply_network(program: Program, hyper: Hyper, params: Any, X: jax.Array, rng
 
 def fused(program: Program) -> bool:
     """Training metrics taken from the next epoch's gradient pass (see ``train_eval``)."""
-    return (program.train_eval and program.batch is None and not program.linesearch
-            and not program.dropout and program.eval_every == 1
-            and program.stopping != "validation")  # fmt: skip
+    return (program.train_eval and program.batch is None and not program.dropout
+            and program.eval_every == 1 and program.stopping != "validation")  # fmt: skip
 
 
 def _objective_aux(program: Program, hyper: Hyper, params, X, Y, w, rng):
@@ -64,9 +61,12 @@ def _objective(program: Program, hyper: Hyper, params, X, Y, w, rng):
 
 
 @functools.partial(jax.jit, static_argnums=0)
-def objective_value(program: Program, hyper: Hyper, params: Any, data: Data) -> jax.Array:
-    """The training objective (weighted loss + L2 term) on all of ``data``; a scalar."""
-    return _objective(program, hyper, params, data.X, data.Y, data.W, None)
+def value_and_grad(program: Program, hyper: Hyper, params: Any, data: Data) -> Any:
+    """The training objective (weighted loss + L2 term) on all of ``data`` and its
+    gradient: ``(scalar, pytree like params)``, one compiled program (what an optimizer
+    driven from the host, such as scipy's L-BFGS-B, calls)."""
+    objective = functools.partial(_objective, program, hyper)
+    return jax.value_and_grad(objective)(params, data.X, data.Y, data.W, None)
 
 
 def metrics(program: Program, hyper: Hyper, params: Any, data: Data, sw: jax.Array) -> jax.Array:
@@ -75,6 +75,14 @@ def metrics(program: Program, hyper: Hyper, params: Any, data: Data, sw: jax.Arr
     loss = jnp.sum(data.W * per_sample_loss(program.loss, logits, data.Y)) / sw
     acc = jnp.sum(data.W * correct(program.loss, logits, data.Y)) / sw
     return jnp.stack([loss, acc])
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def evaluate(program: Program, hyper: Hyper, params: Any, evals: tuple[Data, ...]) -> jax.Array:
+    """(weighted loss, weighted accuracy) of each evaluation set; shape (n_sets, 2)."""
+    sums = [jnp.maximum(jnp.sum(e.W), 1e-30) for e in evals]
+    return jnp.stack([metrics(program, hyper, params, e, s)
+                      for e, s in zip(evals, sums, strict=True)])  # fmt: skip
 
 
 def set_learning_rate(opt_state: Any, new_lr: jax.Array) -> Any:
@@ -90,43 +98,14 @@ def set_learning_rate(opt_state: Any, new_lr: jax.Array) -> Any:
 
 class EpochResult(NamedTuple):
     """What one epoch gives: the new ``params``, ``opt_state`` and shuffling ``key``, the
-    epoch's training ``loss`` (scalar), whether an update was made (``updated``: False
-    once L-BFGS converged), the objective evaluations so far (``n_fun``), and with
-    :func:`fused` the weighted loss and correct sums at the starting parameters (``sums``
-    of shape (2,), else None)."""
+    epoch's training ``loss`` (scalar), and with :func:`fused` the weighted loss and
+    correct sums at the starting parameters (``sums`` of shape (2,), else None)."""
 
     params: Any
     opt_state: Any
     key: jax.Array
     loss: jax.Array
-    updated: jax.Array
-    n_fun: jax.Array
     sums: jax.Array | None
-
-
-def _linesearch_epoch(program: Program, hyper: Hyper, opt, state: State, data: Data, key):
-    objective = functools.partial(_objective, program, hyper)
-    value, grads = jax.value_and_grad(objective)(state.params, data.X, data.Y, data.W, None)
-    largest = jnp.max(jnp.stack([jnp.max(jnp.abs(g)) for g in jax.tree_util.tree_leaves(grads)]))
-    converged = largest <= hyper.tol
-
-    def value_fn(p):
-        return objective(p, data.X, data.Y, data.W, None)
-
-    with optax_promotion():
-        updates, opt_state = opt.update(
-            grads, state.opt_state, state.params, value=value, grad=grads, value_fn=value_fn
-        )
-    params = optax.apply_updates(state.params, updates)
-    steps = optax.tree_utils.tree_get(opt_state, "num_linesearch_steps", 0)
-    n_fun = state.n_fun + 1 + jnp.asarray(steps, jnp.int32)
-    # a converged iterate is kept as it is: no update
-    params, opt_state = jax.tree_util.tree_map(
-        lambda old, new: jnp.where(converged, old, new),
-        (state.params, state.opt_state),
-        (params, opt_state),
-    )
-    return EpochResult(params, opt_state, key, value, ~converged, n_fun, None)
 
 
 def _full_batch_epoch(program: Program, hyper: Hyper, opt, state: State, data: Data, key,
@@ -142,7 +121,7 @@ def _full_batch_epoch(program: Program, hyper: Hyper, opt, state: State, data: D
     with optax_promotion():
         updates, opt_state = opt.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
-    return EpochResult(params, opt_state, key, loss, jnp.ones((), bool), state.n_fun, sums)
+    return EpochResult(params, opt_state, key, loss, sums)
 
 
 def _minibatch_epoch(program: Program, hyper: Hyper, opt, state: State, data: Data, key,
@@ -180,7 +159,7 @@ def _minibatch_epoch(program: Program, hyper: Hyper, opt, state: State, data: Da
         0, n_batches, one_batch, (state.params, state.opt_state, zero)
     )
     loss = total / data.n.astype(data.X.dtype)
-    return EpochResult(params, opt_state, key, loss, jnp.ones((), bool), state.n_fun, None)
+    return EpochResult(params, opt_state, key, loss, None)
 
 
 def train_epoch(program: Program, hyper: Hyper, opt: optax.GradientTransformation,
@@ -191,8 +170,6 @@ def train_epoch(program: Program, hyper: Hyper, opt: optax.GradientTransformatio
         key, k_order, k_drop = jax.random.split(state.key, 3)
     else:  # nothing random this epoch: skip the (not free) key split
         key = k_order = k_drop = state.key
-    if program.linesearch:
-        return _linesearch_epoch(program, hyper, opt, state, data, key)
     if program.batch is None:
         return _full_batch_epoch(program, hyper, opt, state, data, key, k_drop)
     return _minibatch_epoch(program, hyper, opt, state, data, key, k_order, k_drop)

@@ -59,6 +59,9 @@ class Job:
         Appended to the :class:`~jaxmlp.core.program.DivergenceError` message.
     finish : callable
         ``finish(result)`` stores a :class:`~jaxmlp.core.loop.RunResult` in the estimator.
+    host : callable, optional
+        A fit the engine does not run as a compiled loop (scikit-learn's L-BFGS, driven by
+        scipy): ``host()`` trains and stores the result itself; such jobs run one by one.
     """
 
     program: Program
@@ -70,13 +73,16 @@ class Job:
     dtype: np.dtype
     hint: str
     finish: Callable[[RunResult], None]
+    host: Callable[[], None] | None = None
 
     def device_data(self):
         """``(data, evals)`` as device arrays."""
         return self.data.device(), tuple(e.device() for e in self.evals)
 
     def group_key(self) -> tuple:
-        """Jobs with equal keys can share one vmapped program."""
+        """Jobs with equal keys can share one vmapped program (a host job shares none)."""
+        if self.host is not None:
+            return ("host", id(self))
 
         def shapes(d: HostData) -> tuple:
             return tuple((a.shape, a.dtype.str) for a in d[:3])
@@ -131,7 +137,7 @@ def estimate_bytes(job: Job, stacked_rows: bool) -> int:
     leaves = jax.tree_util.tree_leaves(job.state.params)
     n_params = sum(int(np.prod(np.shape(a))) for a in leaves)
     widths = [np.shape(a)[-1] for a in leaves if np.ndim(a) == 2]
-    copies = 6 + (20 if job.program.linesearch else 0) + (1 if job.program.keep_best else 0)
+    copies = 6 + (1 if job.program.keep_best else 0)
     N, F = job.data.X.shape
     rows = N if job.program.batch is None else job.program.batch
     activations = 4 * rows * (F + sum(widths))
@@ -180,8 +186,19 @@ def _stack_tree(trees: Sequence[Any]):
     return jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *trees)
 
 
+def _run_host(job: Job) -> BaseException | None:
+    assert job.host is not None
+    try:
+        job.host()
+    except (DivergenceError, ValueError) as error:  # e.g. non-finite weights
+        return error
+    return None
+
+
 def _run_block(block: Sequence[Job]) -> list[BaseException | None]:
     first = block[0]
+    if first.host is not None:
+        return [_run_host(job) for job in block]
     dtype = first.dtype
     hypers = Hyper(*(np.array([float(getattr(j.hyper, f)) for j in block], dtype)
                      for f in Hyper._fields))  # fmt: skip

@@ -77,8 +77,6 @@ def _schedule_and_stop(program: Program, hyper: Hyper, state: State, out, t, no_
     if program.schedule == "invscaling":
         opt_state = set_learning_rate(opt_state, hyper.learning_rate / (t + 1.0) ** hyper.power_t)
     done = state.done
-    if program.linesearch:
-        done = done | ~out.updated | (out.n_fun.astype(state.t.dtype) >= hyper.max_fun)
     if program.stopping != "none":
         trigger = no_improve.astype(state.t.dtype) > hyper.n_iter_no_change
         if program.schedule == "adaptive":
@@ -112,7 +110,7 @@ def run_epochs(program: Program, hyper: Hyper, state: State, data: Data,
             assert out.sums is not None
             prev = jnp.maximum(i - 1, 0)
             ms = ms.at[prev, 0].set(jnp.where(i > 0, out.sums / weight_sums[0], ms[prev, 0]))
-        epoch = state.epoch + out.updated.astype(jnp.int32)
+        epoch = state.epoch + 1
         t = state.t + data.n.astype(state.t.dtype)
         finite = jnp.isfinite(out.loss)
         diverged_at = jnp.where((state.diverged_at == 0) & ~finite, epoch, state.diverged_at)
@@ -124,7 +122,7 @@ def run_epochs(program: Program, hyper: Hyper, state: State, data: Data,
                                                          no_improve)  # fmt: skip
         new_state = State(
             out.params, opt_state, out.key, epoch, t, no_improve.astype(jnp.int32), best_loss,
-            best_score, best_params, done, diverged_at.astype(jnp.int32), out.n_fun,
+            best_score, best_params, done, diverged_at.astype(jnp.int32),
         )  # fmt: skip
         return new_state, i + 1, losses.at[i].set(out.loss), ms.at[i].set(m)
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -102,9 +101,6 @@ class Program:
         Add scikit-learn's penalty ``alpha/2 * sum ||W||^2 / sum(weights)`` to the loss.
     dropout : bool
         Pass a fresh ``rng`` and ``dropout_rate`` to ``apply`` in every step.
-    linesearch : bool
-        The optimizer is L-BFGS-like: full batch, ``update(..., value=, grad=, value_fn=)``;
-        it stops when the largest gradient entry is <= ``tol`` or after ``max_fun`` calls.
     chunk : int
         Epochs per call of the compiled program (length of the metric buffers).
     swish_beta : bool
@@ -128,7 +124,6 @@ class Program:
     eval_every: int = 1
     l2: bool = True
     dropout: bool = False
-    linesearch: bool = False
     chunk: int = 256
     swish_beta: bool = False
     train_eval: bool = False
@@ -136,8 +131,6 @@ class Program:
     def __post_init__(self) -> None:
         if self.stopping == "validation" and (self.n_evals < 1 or self.eval_every != 1):
             raise ValueError("stopping='validation' needs evaluation set 0 every epoch")
-        if self.linesearch and self.batch is not None:
-            raise ValueError("a line-search optimizer trains full-batch (batch=None)")
 
 
 class Hyper(NamedTuple):
@@ -153,7 +146,6 @@ class Hyper(NamedTuple):
     tol: ArrayLike = 1e-4
     n_iter_no_change: ArrayLike = 10.0
     dropout: ArrayLike = 0.0
-    max_fun: ArrayLike = math.inf
     swish_beta: ArrayLike = 1.0
     weight_decay: ArrayLike = 1e-4  # AdamW's decoupled weight decay
     rms_decay: ArrayLike = 0.9  # RMSProp's decay of the squared-gradient average
@@ -190,7 +182,6 @@ class State(NamedTuple):
     best_params: Any  # params at the best validation score (keep_best), else ()
     done: jax.Array  # bool: a stopping rule fired
     diverged_at: jax.Array  # int32: first epoch with a non-finite loss, 0 if none
-    n_fun: jax.Array  # int32: objective evaluations (line-search optimizers)
 
 
 @functools.lru_cache(maxsize=256)
@@ -278,7 +269,6 @@ def initial_state(optimizer: Callable, keep_best: bool, hyper: Hyper, params: An
         best_params=params if keep_best else (),
         done=jnp.zeros((), bool),
         diverged_at=jnp.zeros((), jnp.int32),
-        n_fun=jnp.zeros((), jnp.int32),
     )
 
 

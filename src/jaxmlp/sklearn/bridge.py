@@ -29,7 +29,6 @@ import jax.numpy as jnp
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from jaxmlp.core.epoch import objective_value
 from jaxmlp.core.jobs import Job, run_jobs
 from jaxmlp.core.loop import RunResult, train
 from jaxmlp.core.nn import mlp
@@ -44,6 +43,7 @@ from jaxmlp.core.program import (
     precision,
 )
 from jaxmlp.sklearn.inputs import dense
+from jaxmlp.sklearn.lbfgs import NO_STEPS, fit_lbfgs
 from jaxmlp.sklearn.solvers import solver
 from jaxmlp.sklearn.state import coefs_from_params, params_from_coefs
 
@@ -105,6 +105,8 @@ def program(est: MLPClassifier, apply: Callable, kind: str, n_train: int, n_eval
     """The compiled program of a fit: solver, batch slot, stopping rule, evaluations."""
     if est.optimizer is not None:
         factory, schedule = constant_optimizer(est.optimizer), "constant"
+    elif not stochastic:  # L-BFGS: scipy takes the steps (jaxmlp.sklearn.lbfgs)
+        factory, schedule = NO_STEPS, "constant"
     else:
         factory = solver(est.solver, bool(est.nesterovs_momentum))
         schedule = est.learning_rate if est.solver == "sgd" else "constant"
@@ -123,7 +125,7 @@ def program(est: MLPClassifier, apply: Callable, kind: str, n_train: int, n_eval
         schedule=schedule,
         stopping=("validation" if use_validation else "loss") if stochastic else "none",
         keep_best=use_validation, n_evals=n_evals, l2=True, dropout=est.dropout > 0,
-        linesearch=not stochastic, chunk=CHUNK,
+        chunk=CHUNK,
     )  # fmt: skip
 
 
@@ -134,7 +136,6 @@ def hyper(est: MLPClassifier) -> Hyper:
         momentum=float(est.momentum), beta_1=float(est.beta_1), beta_2=float(est.beta_2),
         epsilon=float(est.epsilon), power_t=float(est.power_t), tol=float(est.tol),
         n_iter_no_change=float(est.n_iter_no_change), dropout=float(est.dropout),
-        max_fun=float(est.max_fun),
     )  # fmt: skip
 
 
@@ -188,8 +189,10 @@ def _start(est: MLPClassifier, plan: FitPlan, h: Hyper, params: list) -> Any:
     return state
 
 
-def job(est: MLPClassifier, plan: FitPlan) -> Job:
-    """The engine job of ``plan``; its ``finish`` stores the result on ``est``."""
+def job(est: MLPClassifier, plan: FitPlan,
+        callback: Callable[[int, float], None] | None = None) -> Job:  # fmt: skip
+    """The engine job of ``plan``; its ``finish`` stores the result on ``est`` (an L-BFGS
+    fit is a ``host`` job, see :mod:`jaxmlp.sklearn.lbfgs`; ``callback`` is for it)."""
     h = hyper(est)
     F = getattr(est, "_n_inputs", None)
     if F is None:  # fixed at the first fit of a model
@@ -209,18 +212,25 @@ def job(est: MLPClassifier, plan: FitPlan) -> Job:
         state = _start(est, plan, h, params)
 
     def finish(result: RunResult) -> None:
-        store(est, plan, result, h, data)
+        store(est, plan, result)
+
+    def host() -> None:  # L-BFGS: scipy's L-BFGS-B on the compiled objective
+        fit_lbfgs(est, plan.program, h, data, evals, F, callback)
 
     return Job(
         program=plan.program, hyper=h, state=state, data=data, evals=evals,
         max_epochs=1 if plan.incremental else int(est.max_iter), dtype=np.dtype(dtype),
         hint=f" (learning_rate_init is {est.learning_rate_init}.)", finish=finish,
+        host=None if plan.stochastic else host,
     )  # fmt: skip
 
 
 def run(the_job: Job, callback: Callable[[int, float], None] | None = None) -> None:
     """Train one job alone and store its result; ``callback(epochs_done, loss)`` after
     every chunk of epochs."""
+    if the_job.host is not None:
+        the_job.host()
+        return
     on_chunk = None
     if callback is not None:
 
@@ -235,26 +245,7 @@ def run(the_job: Job, callback: Callable[[int, float], None] | None = None) -> N
         the_job.finish(result)
 
 
-def _warn_lbfgs(est: MLPClassifier, state: Any, n_run: int) -> None:
-    if not state.done and n_run == est.max_iter:
-        warnings.warn(
-            f"lbfgs failed to converge after {n_run} iteration(s) (status=1):\n"
-            "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT\n\nIncrease the number of "
-            f"iterations to improve the convergence (max_iter={est.max_iter}).",
-            ConvergenceWarning,
-            stacklevel=6,
-        )
-    elif int(state.n_fun) >= est.max_fun:
-        warnings.warn(
-            f"lbfgs failed to converge after {n_run} iteration(s) (status=1):\n"
-            "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT\n\nIncrease the number "
-            f"of function evaluations (max_fun={est.max_fun}).",
-            ConvergenceWarning,
-            stacklevel=6,
-        )
-
-
-def store(est: MLPClassifier, plan: FitPlan, result: RunResult, h: Hyper, data: HostData) -> None:
+def store(est: MLPClassifier, plan: FitPlan, result: RunResult) -> None:
     """Set the fitted attributes of ``est`` from a run, as scikit-learn's fit would."""
     state, use_val = result.state, plan.validation is not None
     n_run = len(result.losses)
@@ -272,10 +263,6 @@ def store(est: MLPClassifier, plan: FitPlan, result: RunResult, h: Hyper, data: 
     est.stop_training_ = bool(state.done)
     if plan.eval_sets:  # (epochs, sets, [loss, accuracy])
         est.eval_curves_ = result.metrics[:, int(use_val) :]
-    if not plan.stochastic:
-        est.loss_ = float(objective_value(plan.program, h, state.params, data.device()))
-        _warn_lbfgs(est, state, n_run)
-        return
     _store_curves(est, result, use_val)
     if not plan.incremental and not state.done and n_run == est.max_iter:
         warnings.warn(

@@ -216,7 +216,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         plan = self._plan(X, y, sample_weight, incremental=False, eval_set=eval_set)
-        bridge.run(bridge.job(self, plan), callback)
+        bridge.run(bridge.job(self, plan, callback), callback)
         return self
 
     def _check_solver(self) -> bool:

@@ -105,7 +105,7 @@ def early_stopping_split(est: MLPClassifier, X, targets, w, Y, random_state):
     Like scikit-learn 1.9, it stratifies only a binary target (one output), on the
     binarised targets ``Y`` of shape (n, 1); multi-class and multi-label splits are plain
     shuffles. A class with a single member is scikit-learn's own error."""
-    stratify = Y if Y.shape[1] == 1 else None
+    stratify = Y.astype(bool) if Y.shape[1] == 1 else None  # as scikit-learn binarises
     kw = {"random_state": random_state, "test_size": est.validation_fraction}
     parts = train_test_split(X, targets, w, stratify=stratify, **kw)
     if parts[1].shape[0] < 2:

@@ -13,7 +13,8 @@ program (numbers traced, so a grid over learning rates or momenta reuses one pro
   *before* the momentum trace, so a learning rate changed by the 'invscaling' or
   'adaptive' schedule leaves earlier velocity untouched, exactly as scikit-learn does.
   Built from optax's own pieces (``scale_by_learning_rate`` then ``trace``).
-- ``'lbfgs'``: ``optax.lbfgs`` with its zoom line search (memory 10, scipy's default).
+- ``'lbfgs'`` is not an optax transformation here: scipy's L-BFGS-B drives the engine's
+  compiled objective, as scikit-learn drives its own (:mod:`jaxmlp.sklearn.lbfgs`).
 
 The schedules themselves ('invscaling', 'adaptive') run in the engine's loop
 (``Program.schedule``), on the injected learning rate.
@@ -50,19 +51,10 @@ def _sgd(nesterov: bool) -> Callable:
     return describe(make, ("sklearn-sgd", nesterov))
 
 
-def _lbfgs(hyper: Any) -> optax.GradientTransformation:
-    return optax.lbfgs()
-
-
-describe(_lbfgs, ("lbfgs",))
-
-
 def solver(name: str, nesterov: bool = True) -> Callable[[Any], optax.GradientTransformation]:
-    """The factory of scikit-learn solver ``name`` ('sgd', 'adam' or 'lbfgs')."""
+    """The factory of scikit-learn's stochastic solver ``name`` ('sgd' or 'adam')."""
     if name == "sgd":
         return _sgd(bool(nesterov))
     if name == "adam":
         return factory("adam")
-    if name == "lbfgs":
-        return _lbfgs
-    raise ValueError(f"Unknown solver {name!r}. Valid solvers: 'lbfgs', 'sgd', 'adam'.")
+    raise ValueError(f"Unknown stochastic solver {name!r}. Valid: 'sgd', 'adam'.")
