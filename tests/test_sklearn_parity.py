@@ -140,3 +140,23 @@ def test_early_stopping_with_a_one_member_class_is_scikit_learns_error():
             cls(early_stopping=True, max_iter=5, random_state=0).fit(X, y)
         messages.append(str(info.value))
     assert messages[0] == messages[1] and "least populated class" in messages[0]
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_float32_and_float64_fits_tell_the_same_story(solver):
+    """The same settings in both precisions: shuffling (and dropout) draw the same random
+    numbers in both, so the fits differ only by round-off, as scikit-learn's do."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    kw = dict(hidden_layer_sizes=(5, 3), alpha=1e-5, max_iter=100, tol=0.1, random_state=1,
+              solver=solver, dropout=0.1 if solver == "sgd" else 0.0)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        f32 = MLPClassifier(**kw).fit(X.astype(np.float32), y)
+        f64 = MLPClassifier(**kw).fit(X.astype(np.float64), y)
+    assert f32.coefs_[0].dtype == np.float32 and f64.coefs_[0].dtype == np.float64
+    assert f32.n_iter_ == f64.n_iter_
+    np.testing.assert_array_equal(f32.predict(X), f64.predict(X))
+    np.testing.assert_allclose(f32.predict_proba(X), f64.predict_proba(X), rtol=1e-2, atol=1e-6)
+    np.testing.assert_allclose(f32.loss_curve_, f64.loss_curve_, rtol=1e-4)

@@ -104,7 +104,8 @@ def Dropout() -> tuple[Callable, Callable]:
         if rng is None:
             return inputs
         keep = 1.0 - dropout_rate
-        mask = jax.random.bernoulli(rng, keep, inputs.shape)
+        # float32 draws in any precision: float32 and float64 fits drop the same units
+        mask = jax.random.uniform(rng, inputs.shape, jnp.float32) < jnp.asarray(keep, jnp.float32)
         return jnp.where(mask, inputs / keep, jnp.zeros_like(inputs))
 
     return init_fun, apply_fun
