@@ -175,25 +175,51 @@ def test_chunked_divergence_stops_early(tutorial):
 
 
 _DETERMINISM_SCRIPT = """
-import hashlib, jax, numpy as np
-from jaxmlp import TrainConfig, fit, make_dataset, make_optimizer, mlp
+import hashlib, sys, warnings
+import jaxmlp
+if sys.argv[1] == "cores":
+    jaxmlp.use_cpu_cores()  # before any JAX operation: one device per core
+import jax, numpy as np
+from sklearn.datasets import load_digits
+from jaxmlp import MLPClassifier, TrainConfig, fit, fit_many, make_dataset, make_optimizer, mlp
+warnings.simplefilter("ignore")
+
+def digest(arrays):
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.asarray(a).tobytes())
+    return h.hexdigest()
+
 split = make_dataset("moons", n_samples=97, seed=5)
 r = fit(mlp((16, 8), "tanh", 2), make_optimizer("adam", 0.01), split,
         TrainConfig(epochs=20, batch_size=16, seed=11))
-h = hashlib.sha256()
-for leaf in jax.tree_util.tree_leaves(r.params): h.update(np.asarray(leaf).tobytes())
-print(h.hexdigest())
+print("fit", digest(jax.tree_util.tree_leaves(r.params)))
+X, y = load_digits(return_X_y=True)
+for dtype in (np.float32, np.float64):
+    est = MLPClassifier((16,), max_iter=5, batch_size=64, dropout=0.1, random_state=3)
+    est.fit(X.astype(dtype), y)
+    print("estimator", dtype.__name__, digest([*est.coefs_, est.predict_proba(X)]))
+many = fit_many(mlp((16,), "tanh", 2), split, TrainConfig(epochs=15, batch_size=16),
+                seeds=range(5), learning_rate=[0.01, 0.02, 0.05, 0.1, 0.2])
+print("fit_many", len(jax.local_devices()), digest(jax.tree_util.tree_leaves(many.params)))
 """
 
 
 @pytest.mark.slow
-def test_same_seed_is_bitwise_identical_across_processes():
-    digests = {
-        subprocess.run([sys.executable, "-c", _DETERMINISM_SCRIPT], capture_output=True,
-                       text=True, check=True, timeout=300).stdout.strip()
+@pytest.mark.parametrize("devices", ["one", "cores"])
+def test_same_seed_is_bitwise_identical_across_processes(devices):
+    """fit, MLPClassifier in float32 and float64 (mini-batches, dropout) and fit_many, in two
+    fresh processes -- on one device, and spread over one CPU device per core."""
+    outputs = [
+        subprocess.run([sys.executable, "-c", _DETERMINISM_SCRIPT, devices], capture_output=True,
+                       text=True, check=True, timeout=300).stdout.splitlines()
         for _ in range(2)
-    }  # fmt: skip
-    assert len(digests) == 1 and len(digests.pop()) == 64
+    ]  # fmt: skip
+    assert outputs[0] == outputs[1]
+    assert [line.split()[0] for line in outputs[0]] == ["fit", "estimator", "estimator",
+                                                        "fit_many"]  # fmt: skip
+    n_devices = int(outputs[0][-1].split()[1])
+    assert n_devices == (1 if devices == "one" else len(__import__("os").sched_getaffinity(0)))
 
 
 def test_different_seeds_give_different_models(tutorial):
