@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -361,7 +362,7 @@ def _tamper(model_dir, tmp_path, how):
     ("how", "fragment"),
     [
         ("truncated", "does not match its checksum"),
-        ("pickle", "is not a safetensors file"),
+        ("pickle", r"declares [\d,]+ bytes of arrays but arrays.safetensors holds"),
         ("shapes", "layer 0 has weights"),
         ("json", "is not valid JSON"),
         ("newer", f"format version {FORMAT_VERSION + 1}"),
@@ -375,7 +376,7 @@ def test_damaged_model_folders_are_refused(trained, wine, tmp_path, how, fragmen
     with pytest.raises(ModelFileError, match=fragment):
         jaxmlp.load(bad)
     result = run("predict", bad, path)
-    assert result.exit_code == 2 and fragment in flat(result.output)
+    assert result.exit_code == 2 and re.search(fragment, flat(result.output))
     assert "Traceback" not in result.output
 
 

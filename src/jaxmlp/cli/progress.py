@@ -17,7 +17,8 @@ def progress_bar(total: int, label: str, enabled: bool = True
     """A rich progress bar counting ``label`` (epochs, models) up to ``total``.
 
     Yields ``update(done, text="")`` -- or None when not ``enabled``, so that callers pass
-    no callback at all and training runs in one piece.
+    no callback at all and training runs in one piece. The bar appears at the first
+    update: an error before training (a bad table) shows no empty bar.
     """
     if not enabled:
         yield None
@@ -39,10 +40,16 @@ def progress_bar(total: int, label: str, enabled: bool = True
         TimeRemainingColumn(),
         TextColumn("{task.fields[text]}"),
     )
-    with Progress(*columns, console=err) as bar:
-        task = bar.add_task(label, total=total, text="")
+    bar = Progress(*columns, console=err)
+    task = bar.add_task(label, total=total, text="")
 
-        def update(done: int, text: str = "") -> None:
-            bar.update(task, completed=min(done, total), text=text)
+    def update(done: int, text: str = "") -> None:
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=min(done, total), text=text)
 
+    try:
         yield update
+    finally:
+        if bar.live.is_started:
+            bar.stop()

@@ -56,10 +56,45 @@ FORMAT_VERSION = 1
 META = "model.json"
 ARRAYS = "arrays.safetensors"
 REPORT = "report.html"
+META_LIMIT = 16 << 20  # bytes: the largest model.json read (a real one is a few KiB)
 
 
 def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _plain_file(folder: Path, name: str, limit: int | None) -> Path:
+    """``folder / name``, a regular file (not a link) of at most ``limit`` bytes."""
+    file = folder / name
+    if file.is_symlink():
+        raise _fail(folder, f"{name} is a link (to '{os.readlink(file)}'); a model folder "
+                            "holds plain files only")  # fmt: skip
+    if not file.exists():
+        raise _fail(folder, f"it has no {name}" if name == META else f"{name} is missing")
+    if not file.is_file():
+        raise _fail(folder, f"{name} is not a plain file")
+    if limit is not None and file.stat().st_size > limit:
+        raise _fail(folder, f"{name} is {file.stat().st_size:,} bytes, more than any model "
+                            f"record ({limit:,})")  # fmt: skip
+    return file
+
+
+def _declared_bytes(folder: Path, specs: Any) -> int:
+    """Bytes the metadata says the arrays take (checked before reading them)."""
+    if not isinstance(specs, dict):
+        raise _fail(folder, "its arrays are not described")
+    total = 0
+    for name, spec in specs.items():
+        shape = spec.get("shape") if isinstance(spec, dict) else None
+        try:
+            item = np.dtype(spec["dtype"]).itemsize
+        except (TypeError, KeyError, ValueError):
+            raise _fail(folder, f"array '{name}' has no valid dtype") from None
+        if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+            raise _fail(folder, f"array '{name}' has no valid shape")
+        total += item * int(np.prod(shape, dtype=object))
+    return total
 
 
 def save(
@@ -178,13 +213,13 @@ def _read_meta(path: Path) -> dict:
         raise ModelFileError(f"Model folder '{path}' does not exist. Check the path.")
     if not path.is_dir():
         raise ModelFileError(f"'{path}' is a file; a jaxmlp model is a folder.")
-    meta_file = path / META
-    if not meta_file.exists():
-        raise _fail(path, f"it has no {META}")
+    meta_file = _plain_file(path, META, META_LIMIT)
     try:
         meta = json.loads(meta_file.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise _fail(path, f"{META} is not valid JSON ({e})") from None
+    except RecursionError:
+        raise _fail(path, f"{META} nests deeper than any model record") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _fail(path, f"{META} does not describe a '{FORMAT}'")
     version = meta.get("format_version")
@@ -203,11 +238,13 @@ def _read_arrays(path: Path, meta: dict) -> dict[str, np.ndarray]:
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
-    file = path / ARRAYS
-    if not file.exists():
-        raise _fail(path, f"{ARRAYS} is missing")
+    file = _plain_file(path, ARRAYS, None)
     if _digest(file) != meta.get("arrays_sha256"):
         raise _fail(path, f"{ARRAYS} does not match its checksum (truncated or modified)")
+    declared = _declared_bytes(path, meta.get("arrays"))
+    if declared > file.stat().st_size:  # refused before anything is allocated
+        raise _fail(path, f"{META} declares {declared:,} bytes of arrays but {ARRAYS} holds "
+                          f"{file.stat().st_size:,}")  # fmt: skip
     try:
         arrays = load_file(str(file))
     except (SafetensorError, OSError, ValueError) as e:
@@ -257,4 +294,6 @@ def load(path: str | os.PathLike) -> MLPClassifier | TableModel:
         raise _fail(path, f"{META} lacks {e}") from None
     except RecordError as e:
         raise _fail(path, str(e)) from None
+    except (TypeError, ValueError, AttributeError) as e:  # a field of the wrong type
+        raise _fail(path, f"{META} has a malformed field ({type(e).__name__}: {e})") from None
     raise _fail(path, f"unknown model kind {kind!r}")

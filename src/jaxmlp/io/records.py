@@ -186,7 +186,7 @@ def _fit_on_levels(schema: Any, cats: list) -> Any:
     (the learned numbers are set from the stored arrays afterwards)."""
     import pandas as pd
 
-    from jaxmlp.data.tables import make_preprocessor
+    from jaxmlp.data.schema import make_preprocessor
 
     n = max([2, *(len(c) for c in cats)])
     frame = {}
@@ -203,7 +203,7 @@ def _fit_on_levels(schema: Any, cats: list) -> Any:
 
 def build_preprocessor(rec: dict, arrays: dict[str, np.ndarray]) -> tuple[Any, Any]:
     """``(schema, fitted ColumnTransformer)`` of a table record."""
-    from jaxmlp.data.tables import Schema
+    from jaxmlp.data.schema import Schema
 
     schema = Schema(list(rec["features"]), list(rec["numeric"]), list(rec["categorical"]))
     if sorted(schema.numeric + schema.categorical) != sorted(schema.features):

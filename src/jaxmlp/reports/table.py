@@ -110,6 +110,19 @@ def _view(model: Any, df: Any) -> tuple:
     from sklearn.decomposition import PCA
 
     X = model.transform(df)
+    if X.shape[1] == 1:  # one encoded feature: the model along it, points on a line
+        pts = np.c_[X[:, 0], np.zeros(len(X))]
+        xx, yy = mesh(np.r_[pts, [[pts[:, 0].min(), -1.0], [pts[:, 0].max(), 1.0]]])
+        proba = model.estimator.predict_proba(xx.ravel()[:, None].astype(np.float32))
+        return (
+            pts,
+            xx,
+            yy,
+            proba,
+            f"{schema.features[0]} (encoded)",
+            "",
+            "Decision along the feature",
+        )
     pca = PCA(n_components=2, random_state=0).fit(X)
     pts = pca.transform(X)
     xx, yy = mesh(pts)
@@ -144,7 +157,8 @@ def render_images(model, df, y, proba, result: dict, curves=None) -> dict[str, b
         )
     images["confusion"] = png_bytes(plot_confusion(result["confusion_matrix"], model.classes))
     images["roc"] = png_bytes(plot_roc(y, proba, model.classes))
-    images["decision"] = png_bytes(plot_decision_view(model, df, y))
+    if len(y) >= 2:  # a view of one point would say nothing (and PCA needs two)
+        images["decision"] = png_bytes(plot_decision_view(model, df, y))
     return images
 
 

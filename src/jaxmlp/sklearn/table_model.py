@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from jaxmlp.data.tables import Schema, TableError, clean_features, encode_target
+from jaxmlp.data.prepare import encode_target
+from jaxmlp.data.schema import Schema, clean_features
+from jaxmlp.data.tables import TableError
 
 __all__ = ["TableModel"]
 

@@ -204,7 +204,8 @@ def table_split(path: str, target: str, test_size: float,
     TableError
         Anything wrong with the table or the target.
     """
-    from jaxmlp.data.tables import prepare_table, read_table
+    from jaxmlp.data.prepare import prepare_table
+    from jaxmlp.data.tables import read_table
 
     table = prepare_table(read_table(path), target, test_size=test_size,
                           drop_missing_target=drop_missing_target)  # fmt: skip

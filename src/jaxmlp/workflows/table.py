@@ -1,7 +1,7 @@
 """A classifier on a user's table: what ``jaxmlp train`` / ``predict`` / ``evaluate`` do,
 as functions that return values and print nothing.
 
-:func:`train_table` reads and prepares the table (:mod:`jaxmlp.data.tables`), fits a
+:func:`train_table` reads and prepares the table (:mod:`jaxmlp.data`), fits a
 :class:`~jaxmlp.MLPClassifier` watching the train and validation rows after every epoch,
 fits the scikit-learn baseline, and returns the fitted :class:`~jaxmlp.TableModel` with
 everything its report shows (:mod:`jaxmlp.reports.table` renders and saves it).
@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from jaxmlp.data.tables import PreparedTable, TableError, prepare_table, read_table
+from jaxmlp.data.prepare import PreparedTable, prepare_table
+from jaxmlp.data.tables import TableError, read_table
 from jaxmlp.sklearn.classifier import checked_classifier
 from jaxmlp.sklearn.table_model import TableModel
 from jaxmlp.workflows import baseline

@@ -1,0 +1,153 @@
+"""A table ready for training: rows with a target, the classes encoded, a stratified split
+(or a test file), and the preprocessing fitted on the training rows."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from jaxmlp.data.schema import Schema, clean_features, infer_schema, make_preprocessor
+from jaxmlp.data.tables import TableError
+from jaxmlp.data.toy import Split
+
+__all__ = ["PreparedTable", "encode_target", "prepare_table", "target_values"]
+
+
+def target_values(df, target: str, drop_missing_target: bool):
+    """Rows with a target; a missing target is a :class:`TableError` unless dropped."""
+    missing = int(df[target].isna().sum())
+    if missing and not drop_missing_target:
+        raise TableError(
+            f"Target column '{target}' has {missing} missing value(s) (of {len(df)} "
+            "rows). Fill them in, or pass --drop-missing-target to drop those rows."
+        )
+    return df[df[target].notna()] if missing else df
+
+
+class PreparedTable(NamedTuple):
+    """A table ready for training.
+
+    Attributes
+    ----------
+    split : Split
+        Preprocessed float32 features and int32 class indices, train and test.
+    preprocessor : sklearn ColumnTransformer
+        Fitted on the training rows.
+    classes : ndarray of shape (n_classes,)
+        Original target values, in class-index order.
+    schema : Schema
+    warnings : list of str
+        Things worth knowing (id-like or constant columns, huge category counts).
+    frames : tuple of DataFrame
+        The train and test rows as read (for the report's data summary).
+    """
+
+    split: Split
+    preprocessor: Any
+    classes: np.ndarray
+    schema: Schema
+    warnings: list
+    frames: tuple
+
+
+def _check_discrete(series, target: str) -> None:
+    """A classifier's target holds classes; non-integral numbers mean a regression target."""
+    import pandas as pd
+
+    if pd.api.types.is_float_dtype(series):
+        values = series.to_numpy()
+        fractional = values != np.round(values)
+        if fractional.any():
+            raise TableError(
+                f"Target column '{target}' holds continuous numbers (e.g. "
+                f"{values[fractional][0]!r}; {series.nunique()} distinct values): jaxmlp "
+                "trains classifiers, which need a column of classes. Bin the values into "
+                "classes first, or choose another --target."
+            )
+
+
+def encode_target(values, classes=None):
+    """Class indices of ``values``; ``classes`` fixes the order (values outside it are a
+    :class:`TableError`)."""
+    values = np.asarray(values)
+    if values.dtype == object:
+        values = values.astype(str)
+    if classes is None:
+        classes, codes = np.unique(values, return_inverse=True)
+        return classes, codes.astype(np.int32)
+    lookup = {v: i for i, v in enumerate(classes.tolist())}
+    codes = np.array([lookup.get(v, -1) for v in values.tolist()], np.int32)
+    if (codes < 0).any():
+        unknown = sorted({str(v) for v, c in zip(values.tolist(), codes, strict=True) if c < 0})
+        raise TableError(
+            f"The target has class(es) the model never saw: {', '.join(unknown[:5])}. "
+            f"Known classes: {', '.join(map(str, classes.tolist()))}."
+        )
+    return classes, codes
+
+
+def prepare_table(
+    df,
+    target: str,
+    *,
+    features: list[str] | None = None,
+    categorical: tuple[str, ...] = (),
+    numeric: tuple[str, ...] = (),
+    test_size: float = 0.25,
+    test_df=None,
+    seed: int = 0,
+    drop_missing_target: bool = False,
+) -> PreparedTable:
+    """Split a table stratified by its target (or use ``test_df``) and fit the
+    preprocessing on the training rows.
+
+    Raises
+    ------
+    TableError
+        For every problem of the table (see :func:`infer_schema`, :func:`target_values`),
+        a single class, or a split that leaves a set empty.
+    """
+    from sklearn.model_selection import train_test_split
+
+    df = df.set_axis([str(c) for c in df.columns], axis=1)
+    schema, notes = infer_schema(df, target, features, categorical, numeric)
+    df = target_values(df, target, drop_missing_target)
+    _check_discrete(df[target], target)
+    classes, y = encode_target(df[target].to_numpy())
+    if len(classes) < 2:
+        raise TableError(
+            f"Target column '{target}' has a single class ('{classes[0]}'); a classifier "
+            "needs at least two."
+        )
+    if test_df is None:
+        counts = np.bincount(y)
+        stratify = y if counts.min() >= 2 else None
+        try:
+            train_df, test_part = train_test_split(df, test_size=test_size, random_state=seed,
+                                                   stratify=stratify)  # fmt: skip
+        except ValueError as e:
+            raise TableError(
+                f"Cannot split {len(df)} rows with test size {test_size}: {e}"
+            ) from None
+    else:
+        test_df = test_df.set_axis([str(c) for c in test_df.columns], axis=1)
+        if target not in test_df.columns:
+            raise TableError(f"The test file has no target column '{target}'.")
+        train_df = df
+        test_part = target_values(test_df, target, drop_missing_target)
+    _, y_tr = encode_target(train_df[target].to_numpy(), classes)
+    _, y_te = encode_target(test_part[target].to_numpy(), classes)
+    missing = [str(c) for i, c in enumerate(classes) if not (y_tr == i).any()]
+    if missing:
+        raise TableError(
+            f"The training rows have no row of class(es) {', '.join(map(repr, missing))} of "
+            f"target '{target}' (too rare to split: every class needs at least 2 rows). Add "
+            "rows of those classes, drop them, or give the validation rows with --test-file."
+        )
+    pre = make_preprocessor(schema)
+    Xt_tr = pre.fit_transform(clean_features(train_df, schema))
+    Xt_te = pre.transform(clean_features(test_part, schema))
+    split = Split(Xt_tr.astype(np.float32), y_tr, Xt_te.astype(np.float32), y_te,
+                  {"target": target, "features": schema.features})  # fmt: skip
+    return PreparedTable(split, pre, classes, schema, notes, (train_df, test_part))

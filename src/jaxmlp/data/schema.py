@@ -1,0 +1,214 @@
+"""A table's schema and preprocessing: which columns are features and of what kind, their
+values cleaned (numbers as float64, categories as text), and the scikit-learn
+``ColumnTransformer`` fitted on the training rows -- numeric columns imputed with the median
+and standardised, categorical (text, boolean) columns imputed with the most frequent value
+and one-hot encoded, unknown categories ignored at prediction time."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from jaxmlp.data.tables import TableError
+
+__all__ = ["MAX_FEATURES", "Schema", "clean_features", "infer_schema", "make_preprocessor"]
+
+# most feature columns a table model takes (a 100,000-column table would take minutes to
+# inspect and gigabytes to train; refused up front instead)
+MAX_FEATURES = 10_000
+
+
+class Schema(NamedTuple):
+    """Feature columns by kind, in table order.
+
+    Attributes
+    ----------
+    features : list of str
+        All feature columns, in the table's order.
+    numeric : list of str
+    categorical : list of str
+        Text and boolean columns (and those declared categorical).
+    """
+
+    features: list
+    numeric: list
+    categorical: list
+
+
+def _closest(name: str, columns) -> str:
+    match = difflib.get_close_matches(name, [str(c) for c in columns], n=1, cutoff=0.5)
+    return f" Did you mean '{match[0]}'?" if match else ""
+
+
+def _numeric_values(series, column: str, declared: bool):
+    """``series`` as float64; a value that is not a finite number is a :class:`TableError`."""
+    import pandas as pd
+
+    values = pd.to_numeric(series, errors="coerce")
+    bad = values.isna() & series.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        sample = series[bad].iloc[0]
+        how = "is declared numeric" if declared else "holds numbers"
+        raise TableError(
+            f"Column '{column}' {how} but has text: {sample!r} (row {row + 1} of the data, "
+            f"{int(bad.sum())} such value(s)). Fix those values, or treat the column as "
+            f"categorical with --categorical {column}."
+        )
+    values = values.astype(np.float64)
+    infinite = np.isinf(values.to_numpy())
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0])
+        raise TableError(
+            f"Column '{column}' has an infinite value: {_shown(series.iloc[row])} (row "
+            f"{row + 1} of the data, {int(infinite.sum())} such value(s)); no model can learn "
+            "from it. "
+            "Fix or remove those values (an empty cell counts as missing)."
+        )
+    return values
+
+
+def _shown(value: Any) -> str:
+    """A cell's value for a message: text quoted, numbers and lists as written."""
+    if isinstance(value, str):
+        return repr(value)
+    return str(value.tolist() if hasattr(value, "tolist") else value)
+
+
+def _check_flat(series, column: str) -> None:
+    """Cells of a table hold single values: a list, dict or array (nested Parquet) is a
+    :class:`TableError`."""
+    if series.dtype != object:
+        return
+    nested = series.map(lambda v: isinstance(v, list | tuple | dict | set | np.ndarray))
+    if nested.any():
+        row = int(np.flatnonzero(nested.to_numpy())[0])
+        raise TableError(
+            f"Column '{column}' holds nested values (e.g. {_shown(series.iloc[row])} in row "
+            f"{row + 1}): lists, structs or arrays, which a table model cannot use. Flatten "
+            f"it into columns of single values, or leave it out with --features."
+        )
+
+
+def _category_values(series):
+    """Categories as text (missing values stay missing), so that 1, '1' and True read the
+    same at training and at prediction."""
+    out = series.astype(object)
+    mask = out.notna()
+    out[mask] = out[mask].map(str)
+    return out.where(mask, np.nan)
+
+
+def infer_schema(
+    df,
+    target: str,
+    features: list[str] | None = None,
+    categorical: tuple[str, ...] = (),
+    numeric: tuple[str, ...] = (),
+) -> tuple[Schema, list[str]]:
+    """Choose the feature columns and their kinds; returns the schema and warnings.
+
+    Numeric: numbers, and text columns whose values all read as numbers (text columns
+    whose values are almost all numbers must be fixed or declared categorical).
+    Categorical: text, booleans, and columns in ``categorical``. ``numeric`` forces a
+    column numeric.
+    """
+    import pandas as pd
+
+    columns = list(df.columns)
+    if target not in columns:
+        raise TableError(
+            f"Target column '{target}' is not in the table. Columns: {', '.join(columns)}."
+            + _closest(target, columns)
+        )
+    features = [c for c in columns if c != target] if features is None else list(features)
+    known = set(columns)
+    for c in [*features, *categorical, *numeric]:
+        if c not in known:
+            raise TableError(
+                f"Column '{c}' is not in the table. Columns: {', '.join(columns)}."
+                + _closest(c, columns)
+            )
+    if target in features:
+        raise TableError(f"The target column '{target}' cannot also be a feature.")
+    if not features:
+        raise TableError(f"The table has no feature columns besides the target '{target}'.")
+    if len(features) > MAX_FEATURES:
+        raise TableError(
+            f"The table has {len(features)} feature columns; jaxmlp's table models take up to "
+            f"{MAX_FEATURES}. Choose the columns to use with --features, or reduce them first "
+            "(e.g. with PCA)."
+        )
+    both = set(categorical) & set(numeric)
+    if both:
+        raise TableError(f"Column(s) {sorted(both)} are declared both numeric and categorical.")
+    notes, num, cat = [], [], []
+    for c in features:
+        col = df[c]
+        _check_flat(col, c)
+        if col.isna().all():
+            raise TableError(
+                f"Feature column '{c}' has no values at all. Leave it out (list the others "
+                "with --features) or fill it in."
+            )
+        if c in categorical:
+            cat.append(c)
+        elif c in numeric or (pd.api.types.is_numeric_dtype(col)
+                              and not pd.api.types.is_bool_dtype(col)):  # fmt: skip
+            _numeric_values(col, c, declared=True)
+            num.append(c)
+        else:
+            parsed = pd.to_numeric(col, errors="coerce")
+            share = parsed.notna().sum() / max(col.notna().sum(), 1)
+            if share >= 0.9:  # almost all numbers: a typo, not a category (raises) ...
+                _numeric_values(col, c, declared=False)
+            # ... all numbers (e.g. integers too large for int64, read as text): numeric
+            (num if share == 1 else cat).append(c)
+        n_unique = col.nunique()
+        if n_unique == 1:
+            notes.append(f"column '{c}' is constant; it carries no information")
+        elif n_unique == len(df) and not pd.api.types.is_float_dtype(col) and len(df) > 20:
+            notes.append(f"column '{c}' has a distinct value in every row; is it an id?")
+        if c in cat and n_unique > 1000:
+            notes.append(f"column '{c}' has {n_unique} categories (> 1000)")
+    return Schema(features, num, cat), notes
+
+
+def clean_features(df, schema: Schema):
+    """The feature columns of ``df`` in schema order: numeric as float64, categorical as
+    text. Reordered columns are fine; missing ones are a :class:`TableError`; extra ones
+    are ignored."""
+    import pandas as pd
+
+    missing = [c for c in schema.features if c not in df.columns]
+    if missing:
+        raise TableError(
+            f"The data lacks column(s) the model needs: {', '.join(missing)}. Columns "
+            f"present: {', '.join(map(str, df.columns))}."
+        )
+    out = {}
+    for c in schema.features:
+        if c in schema.numeric:
+            out[c] = _numeric_values(df[c], c, declared=True)
+        else:
+            out[c] = _category_values(df[c])
+    return pd.DataFrame(out, index=df.index)
+
+
+def make_preprocessor(schema: Schema):
+    """The (unfitted) ``ColumnTransformer``: median-impute + standardise numeric columns,
+    most-frequent-impute + one-hot categorical ones (unknown categories: all zeros)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    return ColumnTransformer(
+        [("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+          schema.numeric),
+         ("categorical", make_pipeline(
+             SimpleImputer(strategy="most_frequent"),
+             OneHotEncoder(handle_unknown="ignore", sparse_output=False)), schema.categorical)],
+    )  # fmt: skip
