@@ -76,6 +76,18 @@ def test_bad_csv_files_are_refused(tmp_path, name, content, fragments):
 
 
 @pytest.mark.slow
+def test_a_class_too_rare_to_reach_the_training_rows_is_refused(tmp_path):
+    """Found by the property test below: one row of class 'c' lands in the validation
+    split, the training rows lack it (it was a traceback)."""
+    (tmp_path / "t.csv").write_text("a,label\n" + "".join(f"{i},{'ab'[i % 2]}\n" for i in range(20))
+                                    + "99,c\n")  # fmt: skip
+    before = tree(tmp_path)
+    refused(train(tmp_path / "t.csv", tmp_path, "--random-state", "0"),  # c: validation
+            "no row of class(es) 'c'", "--test-file")  # fmt: skip
+    assert tree(tmp_path) == before
+
+
+@pytest.mark.slow
 def test_a_100_mb_line_is_refused_without_reading_it_all(tmp_path):
     path = tmp_path / "long.csv"
     with open(path, "w") as f:
