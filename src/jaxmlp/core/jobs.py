@@ -21,8 +21,17 @@ import jax
 import numpy as np
 
 from jaxmlp.core.loop import RunResult
-from jaxmlp.core.many import Stacked, train_many
-from jaxmlp.core.program import Data, DivergenceError, HostData, Hyper, Program, State, precision
+from jaxmlp.core.many import Stacked, init_states, train_many
+from jaxmlp.core.program import (
+    Data,
+    DivergenceError,
+    HostData,
+    Hyper,
+    Program,
+    State,
+    init_state,
+    precision,
+)
 
 __all__ = [
     "Job",
@@ -46,8 +55,10 @@ class Job:
     program : Program
     hyper : Hyper
         Plain numbers.
-    state : State
-        Starting state (single model, no model axis).
+    state : State or None
+        Starting state (single model, no model axis); None: a fresh start from ``params``
+        and ``seed``, initialised together with the other jobs of its block (one vmapped
+        call instead of one per job).
     data : HostData
         Training rows, padded to their bucket.
     evals : tuple of HostData
@@ -59,6 +70,10 @@ class Job:
         Appended to the :class:`~jaxmlp.core.program.DivergenceError` message.
     finish : callable
         ``finish(result)`` stores a :class:`~jaxmlp.core.loop.RunResult` in the estimator.
+    params : pytree, optional
+        Starting parameters (with ``state=None``; host arrays).
+    seed : int
+        Shuffling and dropout seed (with ``state=None``).
     host : callable, optional
         A fit the engine does not run as a compiled loop (scikit-learn's L-BFGS, driven by
         scipy): ``host()`` trains and stores the result itself; such jobs run one by one.
@@ -66,7 +81,7 @@ class Job:
 
     program: Program
     hyper: Hyper
-    state: State
+    state: State | None
     data: HostData
     evals: tuple[HostData, ...]
     max_epochs: int
@@ -74,6 +89,17 @@ class Job:
     hint: str
     finish: Callable[[RunResult], None]
     host: Callable[[], None] | None = None
+    params: Any = None
+    seed: int = 0
+
+    def start(self) -> State:
+        """The starting state (``state``, or a fresh one from ``params`` and ``seed``)."""
+        if self.state is not None:
+            return self.state
+        return init_state(self.program, self.hyper, self.params, self.seed)
+
+    def start_params(self) -> Any:
+        return self.params if self.state is None else self.state.params
 
     def device_data(self):
         """``(data, evals)`` as device arrays."""
@@ -88,8 +114,8 @@ class Job:
             return tuple((a.shape, a.dtype.str) for a in d[:3])
 
         params = (
-            jax.tree_util.tree_structure(self.state.params),
-            tuple(np.shape(a) for a in jax.tree_util.tree_leaves(self.state.params)),
+            jax.tree_util.tree_structure(self.start_params()),
+            tuple(np.shape(a) for a in jax.tree_util.tree_leaves(self.start_params())),
         )
         return (self.program, self.dtype.str, shapes(self.data),
                 tuple(shapes(e) for e in self.evals), params)  # fmt: skip
@@ -134,7 +160,7 @@ def estimate_bytes(job: Job, stacked_rows: bool) -> int:
     copy of the rows and the per-epoch shuffled copy.
     """
     item = np.dtype(job.dtype).itemsize
-    leaves = jax.tree_util.tree_leaves(job.state.params)
+    leaves = jax.tree_util.tree_leaves(job.start_params())
     n_params = sum(int(np.prod(np.shape(a))) for a in leaves)
     widths = [np.shape(a)[-1] for a in leaves if np.ndim(a) == 2]
     copies = 6 + (1 if job.program.keep_best else 0)
@@ -202,7 +228,11 @@ def _run_block(block: Sequence[Job]) -> list[BaseException | None]:
     dtype = first.dtype
     hypers = Hyper(*(np.array([float(getattr(j.hyper, f)) for j in block], dtype)
                      for f in Hyper._fields))  # fmt: skip
-    states = _stack_tree([j.state for j in block])
+    if all(j.state is None for j in block):  # fresh starts: one vmapped initialisation
+        states = init_states(first.program, hypers, _stack_tree([j.params for j in block]),
+                             np.array([j.seed for j in block], np.int32))  # fmt: skip
+    else:
+        states = _stack_tree([j.start() for j in block])
     data = _to_device(_stack_data([j.data for j in block]))
     evals = tuple(_to_device(_stack_data([j.evals[k] for j in block]))
                   for k in range(len(first.evals)))  # fmt: skip

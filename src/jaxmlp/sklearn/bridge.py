@@ -42,7 +42,7 @@ from jaxmlp.core.program import (
     init_state,
     precision,
 )
-from jaxmlp.sklearn.inputs import dense
+from jaxmlp.sklearn.inputs import Validated, dense
 from jaxmlp.sklearn.lbfgs import NO_STEPS, fit_lbfgs
 from jaxmlp.sklearn.solvers import solver
 from jaxmlp.sklearn.state import coefs_from_params, params_from_coefs
@@ -80,6 +80,8 @@ class FitPlan:
         ``partial_fit``: one epoch.
     stochastic : bool
         Mini-batch solver ('sgd', 'adam' or an optax optimizer), not L-BFGS.
+    validated : Validated
+        The validated input (shared with estimators that fit the same X and y).
     """
 
     X: np.ndarray
@@ -93,6 +95,7 @@ class FitPlan:
     first_pass: bool
     incremental: bool
     stochastic: bool
+    validated: Validated
 
 
 def network(est: MLPClassifier, n_outputs: int, dropout: bool):
@@ -175,8 +178,11 @@ def _padded(X: np.ndarray, targets: np.ndarray, weights: np.ndarray | None, F: i
 
 
 def _start(est: MLPClassifier, plan: FitPlan, h: Hyper, params: list) -> Any:
+    """The starting state; None for a fresh start (the job initialises it from params)."""
     previous = getattr(est, "_engine_state", None)
-    if plan.incremental and previous is not None:
+    if previous is None:
+        return None
+    if plan.incremental:
         # host arrays go straight into the compiled program (no eager device ops)
         return previous._replace(done=np.zeros((), bool), epoch=np.zeros((), np.int32))
     state = init_state(plan.program, h, params, plan.seed)
@@ -208,7 +214,7 @@ def job(est: MLPClassifier, plan: FitPlan,
     evals += tuple(_padded(X, t, None, F, dtype) for X, t in plan.eval_sets)
     with precision(dtype):
         params = params_from_coefs(est._latest_coefs, est._latest_intercepts,
-                                   plan.program.dropout, dtype, F)  # fmt: skip
+                                   plan.program.dropout, dtype, F, host=True)  # fmt: skip
         state = _start(est, plan, h, params)
 
     def finish(result: RunResult) -> None:
@@ -221,7 +227,7 @@ def job(est: MLPClassifier, plan: FitPlan,
         program=plan.program, hyper=h, state=state, data=data, evals=evals,
         max_epochs=1 if plan.incremental else int(est.max_iter), dtype=np.dtype(dtype),
         hint=f" (learning_rate_init is {est.learning_rate_init}.)", finish=finish,
-        host=None if plan.stochastic else host,
+        host=None if plan.stochastic else host, params=params, seed=plan.seed,
     )  # fmt: skip
 
 
@@ -239,7 +245,7 @@ def run(the_job: Job, callback: Callable[[int, float], None] | None = None) -> N
 
     with precision(the_job.dtype):
         data, evals = the_job.device_data()
-        result = train(the_job.program, the_job.hyper, the_job.state, data, evals,
+        result = train(the_job.program, the_job.hyper, the_job.start(), data, evals,
                        max_epochs=the_job.max_epochs, divergence_hint=the_job.hint,
                        callback=on_chunk)  # fmt: skip
         the_job.finish(result)
@@ -305,14 +311,27 @@ def fit_estimators(
     models_per_program: int | str = "auto",
     progress: Callable[[int, int], None] | None = None,
     blocks: list | None = None,
+    params_checked: bool = False,
 ) -> list[BaseException | None]:
     """Fit jaxmlp estimators side by side: ``fits`` holds ``(estimator, X, y,
     sample_weight)``; each estimator ends up as if ``estimator.fit(X, y, sample_weight)``
     had run alone (to float tolerance). Returns the per-fit errors, as
-    :func:`~jaxmlp.core.jobs.run_jobs`."""
+    :func:`~jaxmlp.core.jobs.run_jobs`.
+
+    Fresh estimators given the very same X and y objects (ensemble members, a grid's
+    candidates on one fold) share one validation of the input; ``params_checked`` says the
+    caller already validated the estimators' parameters (ensemble members of one
+    template)."""
     jobs = []
+    checked: dict[tuple, Any] = {}
     for est, X, y, w in fits:
-        est._validate_params()
-        jobs.append(job(est, est._plan(X, y, w, incremental=False)))
+        if not params_checked:
+            est._validate_params()
+        key = (id(X), id(y), est.dtype)
+        fresh = not hasattr(est, "coefs_")
+        plan = est._plan(X, y, w, incremental=False, shared=checked.get(key) if fresh else None)
+        if fresh:
+            checked.setdefault(key, plan.validated)
+        jobs.append(job(est, plan))
     return run_jobs(jobs, models_per_program=models_per_program, progress=progress,
                     blocks=blocks)  # fmt: skip

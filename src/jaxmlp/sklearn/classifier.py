@@ -336,14 +336,13 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {h}.")
         return tuple(int(v) for v in h)
 
-    def _plan(self, X, y, sample_weight, incremental: bool,
-              eval_set: Sequence | None = None) -> bridge.FitPlan:  # fmt: skip
-        """Validate the input and decide one fit (up to the compiled run)."""
+    def _plan(self, X, y, sample_weight, incremental: bool, eval_set: Sequence | None = None,
+              shared: inputs.Validated | None = None) -> bridge.FitPlan:  # fmt: skip
+        """Validate the input (or take ``shared``, the same input validated for another
+        estimator) and decide one fit (up to the compiled run)."""
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
-        X, y_raw, Y = inputs.validate_fit_input(self, X, y, incremental, reset=first_pass)
-        # float32 or float64: the input's precision, as in scikit-learn, unless asked
-        dtype = X.dtype if self.dtype is None else np.dtype(self.dtype)
-        X = inputs.dense(X, dtype)
+        v = inputs.validated(self, X, y, incremental, first_pass, shared)
+        X, y_raw, Y, dtype = v.X, v.y, v.Y, v.dtype
         w = inputs.sample_weights(self, y_raw, sample_weight, X)
         multiclass = self._label_binarizer.y_type_ == "multiclass"
         targets = Y.argmax(axis=1).astype(np.int32) if multiclass else Y
@@ -366,7 +365,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         program = bridge.program(self, net.apply, kind, X.shape[0], n_evals,
                                  validation is not None, stochastic)  # fmt: skip
         return bridge.FitPlan(X, targets, w, validation, evals, np.dtype(dtype), program, seed,
-                              first_pass, incremental, stochastic)  # fmt: skip
+                              first_pass, incremental, stochastic, v)  # fmt: skip
 
     def _check_shape(self, n_features: int, n_outputs: int, first_pass: bool,
                      multiclass: bool, stochastic: bool, dtype) -> None:  # fmt: skip

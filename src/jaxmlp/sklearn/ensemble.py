@@ -161,21 +161,24 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
                 "MLPEnsembleClassifier takes binary or multi-class targets (y of shape "
                 "(n_samples,)); for multi-label targets fit MLPClassifier members yourself."
             )
-        template = MLPClassifier() if self.estimator is None else self.estimator
+        template = clone(MLPClassifier() if self.estimator is None else self.estimator)
+        template._validate_params()  # once: members differ only in random_state
+        params = template.get_params(deep=False)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)
         n = X.shape[0]
         base_w = None if sample_weight is None else _check_sample_weight(sample_weight, X)
         members, fits = [], []
         for seed in seeds:
-            member = clone(template).set_params(random_state=int(seed))
+            member = MLPClassifier(**{**params, "random_state": int(seed)})
             w = base_w
             if self.bootstrap:
                 counts = np.bincount(rng.randint(n, size=n), minlength=n).astype(np.float64)
                 w = counts if base_w is None else counts * base_w
             members.append(member)
             fits.append((member, X, y, w))
-        errors = fit_estimators(fits, models_per_program=self.models_per_program)
+        errors = fit_estimators(fits, models_per_program=self.models_per_program,
+                                params_checked=True)  # fmt: skip
         self.diverged_members_ = []
         self.estimators_ = []
         for i, (member, error) in enumerate(zip(members, errors, strict=True)):

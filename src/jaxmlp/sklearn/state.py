@@ -178,14 +178,16 @@ def initial_weights(
 
 
 def params_from_coefs(coefs: list[np.ndarray], intercepts: list[np.ndarray], dropout: bool,
-                      dtype: Any, n_in: int) -> list:  # fmt: skip
+                      dtype: Any, n_in: int, host: bool = False) -> list:  # fmt: skip
     """stax params of :func:`jaxmlp.core.nn.mlp`: (W, b) per Dense, () per activation
-    (and dropout) layer; the first layer's weights padded with zero rows to ``n_in``."""
+    (and dropout) layer; the first layer's weights padded with zero rows to ``n_in``.
+    Device arrays, or numpy arrays with ``host=True`` (no transfer until they are used)."""
+    xp = np if host else jnp
     params: list = []
     for i, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
         if i == 0 and W.shape[0] < n_in:
             W = np.concatenate([W, np.zeros((n_in - W.shape[0], W.shape[1]), W.dtype)])
-        params.append((jnp.asarray(W, dtype), jnp.asarray(b, dtype)))
+        params.append((xp.asarray(W, dtype), xp.asarray(b, dtype)))
         if i < len(coefs) - 1:
             params += [(), ()] if dropout else [()]
     return params

@@ -18,7 +18,7 @@ import numpy as np
 from jaxmlp.core import optimizers
 from jaxmlp.core.jobs import Job, run_jobs
 from jaxmlp.core.nn import Network
-from jaxmlp.core.program import DivergenceError, HostData, Hyper, init_state
+from jaxmlp.core.program import DivergenceError, HostData, Hyper
 from jaxmlp.core.validation import check_nonnegative, check_positive, check_rate
 from jaxmlp.data import Split
 from jaxmlp.workflows.fit import History, TrainConfig, history, init_params, tutorial_program
@@ -143,9 +143,9 @@ def fit_many(
             metrics[i, : len(h.epoch)] = np.stack(h[1:], axis=1)
             params_out[i] = result.state.params
 
-        state = init_state(program, hyper, params_out[i], seed)
-        jobs.append(Job(program, hyper, state, rows, (rows, test), config.epochs,
-                        np.dtype(np.float32), "", finish))  # fmt: skip
+        jobs.append(Job(program, hyper, None, rows, (rows, test), config.epochs,
+                        np.dtype(np.float32), "", finish, params=params_out[i],
+                        seed=seed))  # fmt: skip
     errors = run_jobs(jobs, models_per_program=models_per_program, progress=progress)
     for e in errors:
         if e is not None and not isinstance(e, DivergenceError):
