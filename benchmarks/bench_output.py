@@ -10,7 +10,7 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 
@@ -44,3 +44,40 @@ def median_time(fn: Callable[[], object], repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+class Timing(NamedTuple):
+    """Seconds of repeated runs: the median with the fastest and slowest (one run's spread)."""
+
+    median: float
+    low: float
+    high: float
+
+    def __str__(self) -> str:
+        return f"{_seconds(self.median)} ({_seconds(self.low)}-{_seconds(self.high)})"
+
+    def ratio(self, other: Timing) -> str:
+        """``self`` over ``other``, medians, as a factor."""
+        return f"{self.median / other.median:.2f}x"
+
+
+def _seconds(s: float) -> str:
+    return f"{s * 1e3:.1f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def timing(fn: Callable[[], object], repeats: int = 5, warmup: bool = True) -> Timing:
+    """:class:`Timing` of ``repeats`` calls of ``fn`` after one warm-up call (compilation,
+    caches, lazy imports): warm against warm."""
+    if warmup:
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return Timing(statistics.median(times), min(times), max(times))
+
+
+def of(times: list[float]) -> Timing:
+    """:class:`Timing` of seconds measured elsewhere (e.g. in fresh processes: cold)."""
+    return Timing(statistics.median(times), min(times), max(times))
