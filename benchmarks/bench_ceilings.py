@@ -1,10 +1,14 @@
-"""What this machine allows for issue #4's targets: floors and ceilings, measured in one run.
+"""What XLA:CPU allows for issue #4's targets on this machine: floors and ceilings of code
+written directly in JAX, measured in one run, and the levers tried against them.
 
     .venv/bin/python benchmarks/bench_ceilings.py
 
 Each row strips a target's workload down to what no implementation can skip, written
-directly in JAX with nothing of jaxmlp's engine, so the gap between a row and its target
-is the machine's (and XLA:CPU's), not the engine's:
+directly in JAX with nothing of jaxmlp's engine. These are floors of XLA:CPU running that
+code, not of the hardware: P1's floor (~22 us per step) is dispatch cost -- ~25 small
+kernels per step, the CPU idle most of the time -- and P3's floor runs at a fraction of
+one core's FMA peak (element-wise work, no matrix product big enough for the FMA units).
+The gap between a row and its target is XLA:CPU's, not jaxmlp's engine's:
 
 - matmul: float32 matmul throughput at 2048^2 (the reference "peak" of bench_many.py), at
   256^2 (the size of P4's products), and bfloat16 x bfloat16 -> float32 at 256^2.
@@ -23,11 +27,23 @@ is the machine's (and XLA:CPU's), not the engine's:
   restructurings: bfloat16 products with float32 accumulation, and the batch split over
   two JAX CPU devices (data parallel, gradients summed with ``psum``).
 
+Levers tried against the floors and ceilings (``--levers``), each measured here:
+
+- P1: the pre-thunk XLA:CPU runtime (``--xla_cpu_use_thunk_runtime=false``, in a fresh
+  process) and unrolling the loop over steps (``scan(unroll=k)``);
+- P3: model blocks sized to the L2 cache (8 and 16 models instead of 40) and a cheaper
+  sigmoid (``0.5 * tanh(x / 2) + 0.5``; ``1 / (1 + exp(-x))``) in the models-in-lanes layout;
+- P4: the bias folded into the matrix product (a column of ones: bias + product in one
+  kernel, the epilogue XLA:CPU does not fuse itself).
+
 Writes benchmarks/results/ceilings.{json,md}.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 
 import jax
@@ -73,7 +89,7 @@ def matmul(n: int, dtype=jnp.float32) -> float:
     return 2 * n**3 * reps / best_of(run, 5) / 1e9
 
 
-def p1_floor(split) -> float:
+def p1_floor(split, unroll: int = 1) -> float:
     X, y = jnp.asarray(split.X_train), jnp.asarray(split.y_train)
     init, apply = stax.serial(stax.Dense(64), stax.elementwise(jax.nn.swish), stax.Dense(2))
     _, params = init(jax.random.PRNGKey(0), (-1, 2))
@@ -91,12 +107,20 @@ def p1_floor(split) -> float:
             u, s = opt.update(g, s)
             return (optax.apply_updates(p, u), s), value
 
-        return jax.lax.scan(step, (p, opt.init(p)), None, length=250)
+        return jax.lax.scan(step, (p, opt.init(p)), None, length=250, unroll=unroll)
 
     return best_of(lambda: run(params), 20)
 
 
-def p3_floor(split, models: int = 1000, block: int = 40) -> float:
+SIGMOIDS = {
+    "jax.nn.sigmoid": jax.nn.sigmoid,
+    "0.5 tanh(x/2) + 0.5": lambda z: 0.5 * jnp.tanh(0.5 * z) + 0.5,
+    "1 / (1 + exp(-x))": lambda z: 1 / (1 + jnp.exp(-z)),
+}
+
+
+def p3_floor(split, models: int = 1000, block: int = 40, sigmoid: str = "jax.nn.sigmoid"
+             ) -> float:  # fmt: skip
     """One core: blocks of ``block`` models in the lanes, mapped over sequentially."""
     cpu = jax.devices()[0]
     Xtr, Xte = jnp.asarray(split.X_train), jnp.asarray(split.X_test)
@@ -106,7 +130,7 @@ def p3_floor(split, models: int = 1000, block: int = 40) -> float:
     def forward(p, X):
         W1, b1, W2, b2 = p  # (2, 64, m), (64, m), (64, 2, m), (2, m)
         z = X[:, 0, None, None] * W1[0] + X[:, 1, None, None] * W1[1] + b1  # (n, 64, m)
-        s = jax.nn.sigmoid(z)
+        s = SIGMOIDS[sigmoid](z)
         h = z * s
         logits = jnp.stack([jnp.sum(h * W2[:, c], 1) + b2[c] for c in (0, 1)], 1)  # (n, 2, m)
         return z, s, h, logits
@@ -155,8 +179,12 @@ def _p4_params():
             for k, a, b in zip(keys, dims[:-1], dims[1:], strict=True)]  # fmt: skip
 
 
-def _chain(dtype):
+def _chain(dtype, fold_bias: bool = False):
     def dense(x, W, b):
+        if fold_bias:  # [x, 1] @ [[W], [b]]: the bias inside the product
+            x = jnp.concatenate([x, jnp.ones((x.shape[0], 1), x.dtype)], axis=1)
+            Wb = jnp.concatenate([W, b[None]], axis=0)
+            return jnp.dot(x.astype(dtype), Wb.astype(dtype), preferred_element_type=jnp.float32)
         return jnp.dot(x.astype(dtype), W.astype(dtype), preferred_element_type=jnp.float32) + b
 
     def out(p, x):
@@ -170,14 +198,14 @@ def _chain(dtype):
 
 
 def p4_ceiling(rows: int, dtype=jnp.float32, devices: int = 1, batch: int = 256,
-               dependent: bool = True) -> float:  # fmt: skip
+               dependent: bool = True, fold_bias: bool = False) -> float:  # fmt: skip
     """Seconds for 5 epochs of the bare products at ``batch`` rows per step.
 
     ``dependent``: the output gradient is the output itself (loss ``sum(out**2) / 2``), so
     the backward pass waits for the forward one, as in training; else a fixed array (the
     backward products may then run alongside the forward ones: not a training step).
     """
-    out = _chain(dtype)
+    out = _chain(dtype, fold_bias)
     X = _p4_data(rows)
     G = jnp.asarray(np.random.default_rng(1).standard_normal((batch // devices, 5)), jnp.float32)
     steps = rows // batch
@@ -211,6 +239,50 @@ def p4_ceiling(rows: int, dtype=jnp.float32, devices: int = 1, batch: int = 256,
     return best_of(lambda: run(params, Xd), 2)
 
 
+_P1_CHILD = """
+import sys
+sys.path.insert(0, {here!r})
+from bench_ceilings import p1_floor
+from jaxmlp import tutorial_split
+print(p1_floor(tutorial_split()))
+"""
+
+
+def p1_in_process(xla_flags: str) -> float:
+    """The P1 floor in a fresh process with ``XLA_FLAGS`` (read when XLA starts)."""
+    script = _P1_CHILD.format(here=os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=os.environ | {"XLA_FLAGS": xla_flags}, timeout=600)  # fmt: skip
+    return float(proc.stdout.split()[-1])
+
+
+def levers(split, peak: float, p4_rows: int, p4_flops: float) -> list[tuple[str, float, str]]:
+    """Each lever against the floor or ceiling it targets (see the module docstring)."""
+    rows = []
+    base = p1_in_process("")
+    for flags in ("", "--xla_cpu_use_thunk_runtime=false"):
+        t = base if not flags else p1_in_process(flags)
+        rows.append((f"lever P1: fresh process, XLA_FLAGS={flags or '(none)'}", t * 1e3,
+                     f"ms ({t / base:.2f}x)"))  # fmt: skip
+    base = p1_floor(split)
+    for k in (1, 2, 5, 10):
+        t = p1_floor(split, unroll=k)
+        rows.append((f"lever P1: scan(unroll={k})", t * 1e3, f"ms ({t / base:.2f}x)"))
+    base = p3_floor(split)
+    for block in (8, 16, 40):
+        t = p3_floor(split, block=block)
+        rows.append((f"lever P3: blocks of {block} models", t, f"s ({t / base:.2f}x)"))
+    for name in SIGMOIDS:
+        t = p3_floor(split, sigmoid=name)
+        rows.append((f"lever P3: sigmoid as {name}", t, f"s ({t / base:.2f}x)"))
+    base = p4_ceiling(p4_rows)
+    t = p4_ceiling(p4_rows, fold_bias=True)
+    g = p4_flops / t / 1e9
+    rows.append(("lever P4: bias folded into the product", t,
+                 f"s ({t / base:.2f}x); {g:.0f} GFLOP/s = {g / peak:.0%} of peak"))  # fmt: skip
+    return rows
+
+
 def main() -> None:
     split = tutorial_split()
     peak = matmul(2048)
@@ -222,16 +294,18 @@ def main() -> None:
     rows.append(("matmul bfloat16 -> float32 256^2", b256, f"GFLOP/s = {b256 / peak:.0%} of peak"))
 
     t = p1_floor(split)
-    rows.append(("P1 floor: 250 steps, no metrics", t * 1e3, "ms; target 2 ms with metrics"))
+    rows.append(("P1 floor (XLA:CPU dispatch): 250 steps, no metrics", t * 1e3,
+                 "ms; target 2 ms with metrics"))  # fmt: skip
 
     t = p3_floor(split)
     flops = P3_FLOPS * 1000 * 250
-    rows.append(("P3 floor: 1000 models by hand, models in lanes, 1 core", t,
-                 f"s; {flops / t / 1e9:.0f} GFLOP/s; 1 s on 2 cores needs "
+    rows.append(("P3 floor (XLA:CPU, element-wise): 1000 models by hand, models in lanes, "
+                 "1 core", t, f"s; {flops / t / 1e9:.0f} GFLOP/s; 1 s on 2 cores needs "
                  f"{flops / 1e9:.0f} GFLOP/s = {flops / 1e9 / peak:.0%} of peak"))  # fmt: skip
 
     p4_rows = 160_000
-    p4_flops = 6 * p4_rows * 5 * (50 * 256 + 256 * 256 + 256 * 5)
+    macs = [50 * 256, 256 * 256, 256 * 5]  # the work done: no input gradient of layer 1
+    p4_flops = p4_rows * 5 * (4 * sum(macs) + 2 * sum(macs[1:]))
     for name, kw in (("float32, backward independent of forward (not training)",
                       {"dependent": False}),
                      ("float32", {}), ("bfloat16 products, float32 sums", {"dtype": jnp.bfloat16}),
@@ -241,6 +315,8 @@ def main() -> None:
         rows.append((f"P4 ceiling: bare products, {name}", t,
                      f"s; {g:.0f} GFLOP/s = {g / peak:.0%} of peak; target 75%"))  # fmt: skip
 
+    if "--levers" in sys.argv:
+        rows += levers(split, peak, p4_rows, p4_flops)
     lines = ["| what | value | unit and note |", "|---|---:|---|"]
     lines += [f"| {w} | {v:.3g} | {note} |" for w, v, note in rows]
     write_results("ceilings", "Floors and ceilings", "\n".join(lines),

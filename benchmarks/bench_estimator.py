@@ -1,11 +1,12 @@
 """Issue #3's benchmark: jaxmlp.MLPClassifier vs scikit-learn's, side by side in one run.
 
-    .venv/bin/python benchmarks/bench_estimator.py [--rows 200000] [--skip-checks]
+    .venv/bin/python benchmarks/bench_estimator.py [--rows 200000] [--repeats 5] [--skip-checks]
 
 Rows:
-- digits (1797 x 64, 10 classes), default hyperparameters (adam, max_iter=200): first
-  fit in the process (compiles) and steady state, for float64 input (what scikit-learn
-  users pass; jaxmlp then trains in float64 too) and float32 input;
+- digits (1797 x 64, 10 classes), default hyperparameters (adam, max_iter=200), the same
+  seed in both libraries (n_iter_ recorded: the fits stop after their own number of
+  epochs): the first fit in the process (jaxmlp compiles), and warm, for float64 input
+  (what scikit-learn users pass; jaxmlp then trains in float64 too) and float32 input;
 - make_classification(200_000 x 50, 5 classes), hidden_layer_sizes=(256, 256),
   batch_size=256, max_iter=5 (tol=0 so all 5 epochs run);
 - scikit-learn's estimator check suite (`check_estimator`) on each library's MLP, each in
@@ -13,8 +14,9 @@ Rows:
 
 Both libraries get the same input (scikit-learn also trains float32 input in float32); the
 rows marked dtype='float32' give both float64 input and ask jaxmlp to train in float32.
-Ratios are scikit-learn's time / jaxmlp's time (> 1: jaxmlp is faster). Results are printed
-and written to benchmarks/results/estimator.{json,md}.
+Ratios are scikit-learn's median time / jaxmlp's (> 1: jaxmlp is faster); every row is the
+median of ``--repeats`` runs with the fastest and slowest. Results are printed and written
+to benchmarks/results/estimator.{json,md}.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import time
 import warnings
 
 import numpy as np
-from bench_output import write_results
+from bench_output import Timing, of, timing, write_results
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLP
@@ -46,84 +48,107 @@ print(time.perf_counter() - t)
 """
 
 
-def timed_fit(est, X, y) -> float:
+def fitted(est, X, y):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        t0 = time.perf_counter()
-        est.fit(X, y)
-        return time.perf_counter() - t0
+        return est.fit(X, y)
 
 
-def check_suite(est: str, setup: str, env: dict) -> float:
+def pair(make_sk, make_jx, X, y, repeats: int):
+    """The same settings (same seed) in both libraries, warm against warm: (sklearn
+    Timing, jaxmlp Timing, sklearn n_iter_, jaxmlp n_iter_)."""
+    sk = timing(lambda: fitted(make_sk(), X, y), repeats)
+    jx = timing(lambda: fitted(make_jx(), X, y), repeats)
+    return sk, jx, fitted(make_sk(), X, y).n_iter_, fitted(make_jx(), X, y).n_iter_
+
+
+def first_fit(make, X, y) -> Timing:
+    t0 = time.perf_counter()
+    fitted(make(), X, y)
+    return of([time.perf_counter() - t0])
+
+
+def check_suite(est: str, setup: str, env: dict, repeats: int) -> Timing:
     code = CHECKS.format(est=est, setup=setup)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True)  # fmt: skip
-    return float(out.stdout.strip().splitlines()[-1])
+    return of([float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                    text=True, check=True, timeout=900).stdout.split()[-1])
+               for _ in range(repeats)])  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-checks", action="store_true")
     args = parser.parse_args()
-    rows: list[tuple[str, float, float]] = []  # (what, sklearn s, jaxmlp s)
+    r = args.repeats
+    rows: list[tuple] = []  # (what, sklearn Timing, jaxmlp Timing, sklearn n_iter, jaxmlp n_iter)
 
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
     for dtype in (np.float64, np.float32):
         Xd = X.astype(dtype)
-        sk = timed_fit(SkMLP(random_state=0), Xd, y)  # scikit-learn keeps float32 too
-        first = timed_fit(MLPClassifier(random_state=0), Xd, y)
-        steady = min(timed_fit(MLPClassifier(random_state=s), Xd, y) for s in (1, 2, 3))
         name = np.dtype(dtype).name
-        rows.append((f"digits, adam, max_iter=200, {name}: first fit (compiles)", sk, first))
-        rows.append((f"digits, adam, max_iter=200, {name}: steady state", sk, steady))
-        if dtype == np.float64:
-            sk_digits64 = sk
-
-    # what a user with float64 data gets by asking for float32 training (compiled above)
-    fast = min(timed_fit(MLPClassifier(random_state=s, dtype="float32"), X, y) for s in (1, 2, 3))
-    rows.append(("digits, float64 input, jaxmlp dtype='float32': steady", sk_digits64, fast))
+        sk_first = first_fit(lambda: SkMLP(random_state=0), Xd, y)
+        jx_first = first_fit(lambda: MLPClassifier(random_state=0), Xd, y)
+        rows.append((f"digits, adam, max_iter=200, {name}: first fit in the process",
+                     sk_first, jx_first, None, None))  # fmt: skip
+        rows.append((f"digits, adam, max_iter=200, {name}: warm",
+                     *pair(lambda: SkMLP(random_state=0), lambda: MLPClassifier(random_state=0),
+                           Xd, y, r)))  # fmt: skip
+    # what a user with float64 data gets by asking for float32 training
+    rows.append(
+        (
+            "digits, float64 input; jaxmlp dtype='float32': warm",
+            *pair(
+                lambda: SkMLP(random_state=0),
+                lambda: MLPClassifier(random_state=0, dtype="float32"),
+                X,
+                y,
+                r,
+            ),
+        )
+    )
 
     Xl, yl = make_classification(n_samples=args.rows, n_features=50, n_informative=20,
                                  n_classes=5, random_state=0)  # fmt: skip
     params = dict(hidden_layer_sizes=(256, 256), batch_size=256, max_iter=5, tol=0.0,
                   random_state=0)  # fmt: skip
+    big = f"{args.rows} x 50, (256, 256), batch 256, 5 epochs"
     for dtype in (np.float64, np.float32):
-        Xd = Xl.astype(dtype)
-        sk = timed_fit(SkMLP(**params), Xd, yl)
-        first = timed_fit(MLPClassifier(**params), Xd, yl)
-        steady = timed_fit(MLPClassifier(**params), Xd, yl)
-        name = np.dtype(dtype).name
-        rows.append((f"{args.rows} x 50, (256, 256), batch 256, 5 epochs, {name}: first", sk,
-                     first))  # fmt: skip
-        rows.append((f"{args.rows} x 50, (256, 256), batch 256, 5 epochs, {name}: steady", sk,
-                     steady))  # fmt: skip
-        if dtype == np.float64:
-            sk_large64 = sk
-    fast = timed_fit(MLPClassifier(**params, dtype="float32"), Xl, yl)
-    rows.append((f"{args.rows} x 50 ... float64 input, jaxmlp dtype='float32': steady",
-                 sk_large64, fast))  # fmt: skip
+        rows.append((f"{big}, {np.dtype(dtype).name}: warm",
+                     *pair(lambda: SkMLP(**params), lambda: MLPClassifier(**params),
+                           Xl.astype(dtype), yl, r)))  # fmt: skip
+    rows.append(
+        (
+            f"{big}, float64 input; jaxmlp dtype='float32': warm",
+            *pair(
+                lambda: SkMLP(**params), lambda: MLPClassifier(**params, dtype="float32"), Xl, yl, r
+            ),
+        )
+    )
 
     if not args.skip_checks:
         env = os.environ | {"JAXMLP_CACHE_DIR": tempfile.mkdtemp(prefix="jaxmlp-bench-")}
         setup_jx = "import jaxmlp; jaxmlp.enable_compilation_cache()\nfrom jaxmlp import " \
                    "MLPClassifier"  # fmt: skip
         setup_sk = "from sklearn.neural_network import MLPClassifier"
-        sk = check_suite("MLPClassifier", setup_sk, env)
-        cold = check_suite("MLPClassifier", setup_jx, env)
-        warm = check_suite("MLPClassifier", setup_jx, env)
-        rows.append(("check_estimator suite, cold compilation cache", sk, cold))
-        rows.append(("check_estimator suite, warm compilation cache", sk, warm))
+        sk = check_suite("MLPClassifier", setup_sk, env, r)
+        check_suite("MLPClassifier", setup_jx, env, 1)  # fills the compilation cache
+        warm = check_suite("MLPClassifier", setup_jx, env, r)
+        rows.append(("check_estimator suite (fresh processes), warm compilation cache", sk, warm,
+                     None, None))  # fmt: skip
 
-    lines = ["| what | scikit-learn | jaxmlp | speed-up |", "|---|---:|---:|---:|"]
-    lines += [f"| {w} | {a:.2f} s | {b:.2f} s | {a / b:.2f}x |" for w, a, b in rows]
-    write_results(
-        "estimator",
-        "Estimator benchmark",
-        "\n".join(lines),
-        {"rows": [dict(what=w, sklearn_s=a, jaxmlp_s=b) for w, a, b in rows]},
-    )
+    lines = [f"Each row: median (fastest-slowest) of {r} runs; warm rows after a warm-up fit, "
+             "both libraries with the same settings and seed.", "",
+             "| what | scikit-learn | jaxmlp | speed-up | n_iter_ (sklearn / jaxmlp) |",
+             "|---|---:|---:|---:|---:|"]  # fmt: skip
+    for w, a, b, na, nb in rows:
+        iters = "–" if na is None else f"{na} / {nb}"
+        lines.append(f"| {w} | {a} | {b} | {a.median / b.median:.2f}x | {iters} |")
+    write_results("estimator", "Estimator benchmark", "\n".join(lines),
+                  {"rows": [dict(what=w, sklearn=a._asdict(), jaxmlp=b._asdict(),
+                                 n_iter=[na, nb]) for w, a, b, na, nb in rows]})  # fmt: skip
 
 
 if __name__ == "__main__":
