@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 
 # The CLI's persistent compilation cache goes to a throw-away folder, never the user's.
 os.environ.setdefault("JAXMLP_CACHE_DIR", tempfile.mkdtemp(prefix="jaxmlp-test-cache-"))
@@ -61,20 +62,29 @@ class CompileCounter:
 
     def __init__(self) -> None:
         self.names: list[str] = []
+        self.threads: list[int] = []
 
     def __call__(self, event: str, duration: float, **kwargs) -> None:
         if event == "/jax/core/compile/jaxpr_to_mlir_module_duration":
             self.names.append(str(kwargs.get("fun_name")))
+            self.threads.append(threading.get_ident())  # the listener runs in the compiling thread
 
-    def count(self, name: str) -> int:
-        """Compilations of the jitted function called ``name``."""
-        return sum(n == f"jit({name})" for n in self.names)
+    def clear(self) -> None:
+        self.names.clear()
+        self.threads.clear()
 
-    def training(self) -> int:
+    def count(self, name: str, this_thread: bool = False) -> int:
+        """Compilations of the jitted function called ``name`` (with ``this_thread``, only
+        those of the calling thread: not of a worker thread an earlier test left running)."""
+        me = threading.get_ident()
+        return sum(n == f"jit({name})" and (not this_thread or t == me)
+                   for n, t in zip(self.names, self.threads, strict=True))  # fmt: skip
+
+    def training(self, this_thread: bool = False) -> int:
         """Training programs lowered: ``_run_chunk`` itself, or the call of its stored
         lowered form (``jaxmlp.core.compiled``, active once a compilation cache is
         enabled)."""
-        return self.count("_run_chunk") + self.count("call")
+        return self.count("_run_chunk", this_thread) + self.count("call", this_thread)
 
 
 _COUNTER = CompileCounter()
@@ -84,5 +94,5 @@ jax.monitoring.register_event_duration_secs_listener(_COUNTER)
 @pytest.fixture
 def compiles() -> CompileCounter:
     """A fresh compile counter for one test."""
-    _COUNTER.names.clear()
+    _COUNTER.clear()
     return _COUNTER

@@ -31,7 +31,7 @@ def test_a_stored_program_trains_exactly_like_a_fresh_one(iris, store, compiles,
     stored = fit()  # lowers and stores the program
     assert len(list(store.glob("*.bin"))) == 1
     exported._memo.clear()  # as a new process: the program comes from the file
-    compiles.names.clear()
+    compiles.clear()
     loaded = fit()
     assert compiles.count("flat") == 0 and compiles.count("call") == 1
     exported.set_folder(None)  # the plain jit path

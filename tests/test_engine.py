@@ -128,7 +128,7 @@ def test_no_recompilation_after_first_call(tutorial, compiles):
     config = TrainConfig(epochs=17, batch_size=32, seed=1)  # 17 epochs: a fresh program
     fit(net, opt, split, config)
     assert compiles.training() == 1  # the ragged last batch needs no second program
-    compiles.names.clear()
+    compiles.clear()
     fit(net, opt, split, config)
     fit(net, opt, split, TrainConfig(epochs=17, batch_size=32, seed=2))  # seed is data
     assert compiles.names == []
@@ -137,7 +137,7 @@ def test_no_recompilation_after_first_call(tutorial, compiles):
 def test_chunked_run_compiles_one_program_and_equals_one_call(tutorial, compiles):
     split, net, opt = tutorial
     whole = fit(net, opt, split, TrainConfig(epochs=23))
-    compiles.names.clear()
+    compiles.clear()
     seen = []
     chunked = fit(net, opt, split, TrainConfig(epochs=23), chunk_epochs=5,
                   callback=lambda done, h: seen.append((done, len(h.epoch))))  # fmt: skip

@@ -172,7 +172,7 @@ def test_plain_number_hyperparameters_do_not_recompile(iris, compiles):
     base = dict(hidden_layer_sizes=(11,), random_state=0)
     quiet_fit(MLPClassifier(**base, max_iter=5), X, y)
     assert compiles.training() <= 1  # (0 if an earlier test compiled it already)
-    compiles.names.clear()
+    compiles.clear()
     for kw in ({"learning_rate_init": 0.1}, {"alpha": 0.3}, {"beta_1": 0.5, "epsilon": 1e-6},
                {"tol": 0.1, "n_iter_no_change": 3}, {"max_iter": 9}):  # fmt: skip
         quiet_fit(MLPClassifier(**(base | {"max_iter": 5} | kw)), X, y)

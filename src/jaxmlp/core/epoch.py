@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxmlp.core.batching import batch_mask, epoch_order, pad_order
-from jaxmlp.core.losses import correct, l2_penalty, per_sample_loss
+from jaxmlp.core.losses import correct, l1_penalty, l2_penalty, per_sample_loss
 from jaxmlp.core.program import Data, Hyper, Program, State, optax_promotion
 
 __all__ = ["EpochResult", "evaluate", "fused", "metrics", "set_learning_rate", "train_epoch",
@@ -51,6 +51,8 @@ def _objective_aux(program: Program, hyper: Hyper, params, X, Y, w, rng):
     total = loss_sum
     if program.l2:
         total = total + 0.5 * hyper.alpha * l2_penalty(params)
+    if program.l1:
+        total = total + hyper.alpha * l1_penalty(params)
     correct_sum = jnp.sum(w * correct(program.loss, logits, Y))
     return total / sw, jnp.stack([loss_sum, correct_sum])
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-__all__ = ["LOSSES", "correct", "l2_penalty", "per_sample_loss"]
+__all__ = ["LOSSES", "correct", "l1_penalty", "l2_penalty", "per_sample_loss"]
 
 LOSSES = ("softmax", "logistic")
 
@@ -62,3 +62,12 @@ def l2_penalty(params) -> jax.Array:
     ``alpha`` term uses: ``sum_l ||W_l||_F^2``."""
     leaves = [w for w in jax.tree_util.tree_leaves(params) if w.ndim == 2]
     return sum((jnp.sum(jnp.square(w)) for w in leaves), start=jnp.zeros((), leaves[0].dtype))
+
+
+def l1_penalty(params) -> jax.Array:
+    """Sum of absolute weights of every Dense layer (biases excluded): ``sum_l |W_l|_1``.
+
+    Written ``w * sign(w)`` so that its gradient at 0 is 0 (the subgradient TF Playground
+    uses; ``jnp.abs`` has gradient 1 there): a weight that is exactly 0 stays 0."""
+    leaves = [w for w in jax.tree_util.tree_leaves(params) if w.ndim == 2]
+    return sum((jnp.sum(w * jnp.sign(w)) for w in leaves), start=jnp.zeros((), leaves[0].dtype))

@@ -99,6 +99,9 @@ class Program:
         Evaluate every this many epochs (and after the last one).
     l2 : bool
         Add scikit-learn's penalty ``alpha/2 * sum ||W||^2 / sum(weights)`` to the loss.
+    l1 : bool
+        Add ``alpha * sum |W| / sum(weights)`` instead (the playground's L1; with ``l2``
+        too, both terms use ``alpha``).
     dropout : bool
         Pass a fresh ``rng`` and ``dropout_rate`` to ``apply`` in every step.
     chunk : int
@@ -123,6 +126,7 @@ class Program:
     n_evals: int = 0
     eval_every: int = 1
     l2: bool = True
+    l1: bool = False
     dropout: bool = False
     chunk: int = 256
     swish_beta: bool = False
