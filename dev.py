@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -52,6 +53,26 @@ def ensure_venv(extras: str) -> None:
     stamp.touch()
 
 
+def ensure_browser() -> None:
+    """Debian's Chromium for the playground's browser tests, installed when it is missing
+    and this machine can (root with apt-get); otherwise those tests say why they skip
+    (and fail under CI=true)."""
+    if shutil.which("chromium"):
+        return
+    if shutil.which("apt-get") is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        print("dev.py: Chromium is missing and cannot be installed here (needs root and "
+              "apt-get); the browser tests will be skipped", flush=True)  # fmt: skip
+        return
+    print("dev.py: installing Debian's chromium for the browser tests", flush=True)
+    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        try:
+            subprocess.call(cmd, env=env, timeout=1200)
+        except subprocess.TimeoutExpired:
+            print(f"dev.py: {' '.join(cmd)} timed out", flush=True)
+            return
+
+
 def main(argv: list[str]) -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 -- dev.py must explain itself on old Pythons
         sys.exit(f"dev.py: jaxmlp needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
@@ -61,6 +82,7 @@ def main(argv: list[str]) -> None:
         run(BIN / "jaxmlp", "demo", *args)
     elif task == "test":
         ensure_venv("test")
+        ensure_browser()
         run(BIN / "ruff", "check", "src", "tests", "benchmarks", "examples", "dev.py")
         run(BIN / "ruff", "format", "--check", "src", "tests", "benchmarks", "examples", "dev.py")
         run(BIN / "lint-imports")  # the layers (pyproject.toml [tool.importlinter])

@@ -16,6 +16,7 @@ import typer
 
 from jaxmlp.cli.common import err, out
 from jaxmlp.cli.demo import demo
+from jaxmlp.cli.playground import playground
 from jaxmlp.cli.sweep import sweep
 from jaxmlp.cli.tables import evaluate, predict, train
 
@@ -47,7 +48,7 @@ def _root(
     """Multilayer-perceptron classifiers in JAX."""
 
 
-for _command in (demo, sweep, train, predict, evaluate):
+for _command in (demo, sweep, train, predict, evaluate, playground):
     app.command()(_command)
 
 

@@ -1,0 +1,1 @@
+"""`jaxmlp playground`: the live, browser-based playground on the real JAX engine."""
