@@ -143,6 +143,18 @@ def test_integers_too_large_for_int64_are_numbers(tmp_path):
     assert meta["table"]["numeric"] == ["a", "b"] and meta["table"]["categorical"] == []
 
 
+def test_a_value_too_large_for_float32_is_refused(tmp_path):
+    """Found by the hypothesis test: 3.17e38 (within float64, near float32's maximum)
+    trained and then gave nan in the report and at predict time (a traceback)."""
+    text = "a,b,label\n" + ROWS.replace("\n3,", "\n3.1740126478400577e+38,", 1)
+    (tmp_path / "t.csv").write_text(text)
+    before = tree(tmp_path)
+    refused(train(tmp_path / "t.csv", tmp_path),
+            "Column 'a' has a value too large to train on: 3.1740126478400577e+38",
+            "Rescale the column")  # fmt: skip
+    assert tree(tmp_path) == before
+
+
 def test_nested_parquet_columns_are_refused(tmp_path):
     df = pd.DataFrame({"a": [[1, 2]] * 10 + [[3]] * 10, "b": range(20),
                        "label": ["x", "y"] * 10})  # fmt: skip

@@ -42,6 +42,10 @@ def _closest(name: str, columns) -> str:
     return f" Did you mean '{match[0]}'?" if match else ""
 
 
+# |value| above this breaks float32 preprocessing (seen: 3.2e38 gave nan after scaling)
+MAX_MAGNITUDE = 1e30
+
+
 def _numeric_values(series, column: str, declared: bool):
     """``series`` as float64; a value that is not a finite number is a :class:`TableError`."""
     import pandas as pd
@@ -58,7 +62,16 @@ def _numeric_values(series, column: str, declared: bool):
             f"categorical with --categorical {column}."
         )
     values = values.astype(np.float64)
+    huge = np.abs(values.to_numpy()) > MAX_MAGNITUDE
     infinite = np.isinf(values.to_numpy())
+    if huge.any() and not infinite.any():
+        row = int(np.flatnonzero(huge)[0])
+        raise TableError(
+            f"Column '{column}' has a value too large to train on: {_shown(series.iloc[row])} "
+            f"(row {row + 1} of the data; values must be within +-{MAX_MAGNITUDE:g}: beyond, "
+            "float32 preprocessing and training overflow). Rescale the column (other "
+            f"units, a logarithm), or treat it as categorical with --categorical {column}."
+        )
     if infinite.any():
         row = int(np.flatnonzero(infinite)[0])
         raise TableError(

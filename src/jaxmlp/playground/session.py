@@ -14,6 +14,7 @@ first-served :class:`Turnstile`, so no worker can run two chunks while another w
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import queue
 import threading
@@ -189,7 +190,7 @@ class Session:
         if settings.dataset == "custom" and (self.run is None or self.run.own is None):
             self._say({"type": "error", "message": "dataset 'custom' needs your own points: "
                        "upload a CSV or click on the plane to add points"})  # fmt: skip
-            settings = dataclasses_replace(settings, dataset=self.settings.dataset)
+            settings = dataclasses.replace(settings, dataset=self.settings.dataset)
         self.settings = settings
         for note in notes:
             self._say({"type": "notice", "message": note})
@@ -240,7 +241,7 @@ class Session:
         self.epochs_per_frame = n
 
     def _own_points(self, points: Points) -> None:
-        self.settings = dataclasses_replace(self.settings, dataset="custom")
+        self.settings = dataclasses.replace(self.settings, dataset="custom")
         if self.run is None:
             self.run = Run(self.settings, points)
         else:
@@ -308,14 +309,6 @@ class Session:
 
 
 def _settings_dict(s: Settings) -> dict[str, Any]:
-    import dataclasses
-
     d = dataclasses.asdict(s)
     d["features"], d["hidden"] = list(s.features), list(s.hidden)
     return d
-
-
-def dataclasses_replace(s: Settings, **changes: Any) -> Settings:
-    import dataclasses
-
-    return dataclasses.replace(s, **changes)

@@ -8,17 +8,19 @@ from matplotlib.figure import Figure
 
 from jaxmlp.reports.figures import Curve, draw_surface, plot_curves, png_bytes, scatter_classes
 from jaxmlp.reports.html import figure, fmt, html_page, kv_table, versions
-from jaxmlp.workflows.playground import GRID, Run, grid_points
+from jaxmlp.workflows.playground import Run, grid_points
 
 __all__ = ["playground_report"]
+
+FINE = 200  # the report's surface: 200 x 200 points (the page's is 50 x 50)
 
 
 def _surface(run: Run) -> bytes:
     fig = Figure(figsize=(6.0, 5.2), layout="constrained")
     ax = fig.subplots()
-    cells = grid_points(GRID)
-    xx, yy = cells[:, 0].reshape(GRID, GRID), cells[:, 1].reshape(GRID, GRID)
-    proba = run.surfaces().output.reshape(run.n_classes, -1).T
+    cells = grid_points(FINE)
+    xx, yy = cells[:, 0].reshape(FINE, FINE), cells[:, 1].reshape(FINE, FINE)
+    proba = run.predict_proba(cells)
     draw_surface(fig, ax, xx, yy, proba)
     p = run.points
     scatter_classes(ax, p.X[p.train], p.y[p.train], run.n_classes, size=18, label="train")

@@ -220,6 +220,12 @@ class Run:
                                  float(m[1, 1])))  # fmt: skip
 
     # ------------------------------------------------------------------ what the page draws
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities of shape (n, n_classes) at points ``X`` of shape (n, 2)."""
+        logits, _ = _layers(self.settings.activation, self.state.params,
+                            features(X, ALL) * self.mask)  # fmt: skip
+        return _probabilities(np.asarray(logits, np.float64))
+
     def surfaces(self, params: Any = None) -> Surfaces:
         """Class probabilities on the output grid and every neuron's map."""
         params = self.state.params if params is None else params
