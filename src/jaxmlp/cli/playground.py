@@ -51,11 +51,7 @@ def playground(
         bool, typer.Option("--open/--no-browser", help="Open the page in a web browser.")
     ] = False,
 ) -> None:
-    """Watch the real JAX engine learn in your browser (TensorFlow Playground's experience).
-
-    Serves a single page at http://HOST:PORT/ from this machine; nothing is fetched from
-    the internet. Stop it with Ctrl+C.
-    """
+    """Watch the real JAX engine learn in your browser, at http://HOST:PORT/ (Ctrl+C stops)."""
     if not _is_loopback(host):
         err.print(f"Warning: listening on {host}, not on loopback: anyone who can reach this "
                   "machine can use the playground (and its CPU). Use --host 127.0.0.1 to keep "
