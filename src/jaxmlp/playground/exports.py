@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from jaxmlp.data.playground import features
 from jaxmlp.io.model_files import save
 from jaxmlp.reports.playground import playground_report
 from jaxmlp.sklearn.classifier import MLPClassifier
@@ -85,8 +86,6 @@ def baseline_surface(run: Run) -> tuple[np.ndarray, float, float]:
     test_accuracy : float
     fit_seconds : float
     """
-    from jaxmlp.data.playground import features
-
     p = run.points
     names = run.settings.features
     t0 = time.perf_counter()

@@ -28,6 +28,7 @@ from jaxmlp.core.many import init_states, train_many
 from jaxmlp.core.nn import ACTIVATIONS, mlp
 from jaxmlp.core.program import DivergenceError, Hyper, Program, bucket, init_state, make_data
 from jaxmlp.data.playground import EXTENT, FEATURES, features, generate, split_points
+from jaxmlp.sklearn.ensemble import uncertainty
 from jaxmlp.workflows.playground_settings import Settings
 
 __all__ = ["GRID", "NEURON_GRID", "Points", "Run", "Surfaces"]
@@ -129,8 +130,15 @@ class Run:
         else:
             self.points = Points.generated(s)
         self.n_classes = max(2, len(self.points.classes))
-        mask = np.array([f in s.features for f in ALL], np.float32)
+        self._inputs()
+
+    def _inputs(self) -> None:
+        """The model's inputs for the features switched on: the data and the grids."""
+        mask = np.array([f in self.settings.features for f in ALL], np.float32)
         self.mask = mask
+        # the grids' inputs, computed once per feature set (not once per frame)
+        self._grid = features(grid_points(GRID), ALL) * mask
+        self._small_grid = features(grid_points(NEURON_GRID), ALL) * mask
         Xf = features(self.points.X, ALL) * mask
         tr = self.points.train
         Y = self._targets(self.points.y)
@@ -193,7 +201,7 @@ class Run:
             self.reset()
             return "data"
         if settings.model_key() != old.model_key():
-            self._points()  # the feature mask
+            self._inputs()  # the feature mask
             self.reset()
             return "model"
         return "rates" if settings != old else "none"
@@ -230,10 +238,8 @@ class Run:
         """Class probabilities on the output grid and every neuron's map."""
         params = self.state.params if params is None else params
         act = self.settings.activation
-        big = features(grid_points(GRID), ALL) * self.mask
-        logits, _ = _layers(act, params, big)
-        small = features(grid_points(NEURON_GRID), ALL) * self.mask
-        _, hidden = _layers(act, params, small)
+        logits, _ = _layers(act, params, self._grid)
+        _, hidden = _layers(act, params, self._small_grid)
         g = NEURON_GRID
         maps = [np.asarray(h).T.reshape(-1, g, g) for h in hidden]
         probs = _probabilities(np.asarray(logits, np.float64))
@@ -257,15 +263,10 @@ class Run:
         states = init_states(self.program, hypers, stacked, seeds)
         result = train_many(self.program, hypers, states, self.train_data,
                             (self.train_data, self.test_data), max_epochs=epochs)  # fmt: skip
-        big = features(grid_points(GRID), ALL) * self.mask
-        members = []
-        for i in range(n):
-            member = jax.tree_util.tree_map(lambda a, i=i: a[i], result.state.params)
-            members.append(_probabilities(np.asarray(_layers(self.settings.activation, member,
-                                                             big)[0], np.float64)))  # fmt: skip
-        P = np.stack(members)  # (n, cells, k)
+        logits = jax.vmap(lambda p: _layers(self.settings.activation, p, self._grid)[0])(
+            result.state.params
+        )  # (n, cells, outputs): every member's map in one call
+        P = np.stack([_probabilities(z) for z in np.asarray(logits, np.float64)])
         mean = P.mean(axis=0)
-        h = -(mean * np.log(np.clip(mean, 1e-12, 1))).sum(axis=1)
-        expected = -(P * np.log(np.clip(P, 1e-12, 1))).sum(axis=2).mean(axis=0)
-        mi = np.maximum(h - expected, 0) / np.log(mean.shape[1])
+        mi = uncertainty(P).mutual_information / np.log(mean.shape[1])
         return mean.T.reshape(-1, GRID, GRID), mi.reshape(GRID, GRID)
