@@ -63,9 +63,11 @@ def test_the_page_and_its_assets_come_from_the_package(client):
 
 def test_settings_play_pause_step_reset(client):
     with client.websocket_connect("/ws") as ws:
-        ws.send_json({"type": "settings", "settings": {"dataset": "xor", "hidden": [5, 3]}})
+        ws.send_json({"type": "settings", "settings": {"dataset": "xor", "hidden": [5, 3]},
+                      "seq": 7})  # fmt: skip
         (header, payload), texts = until(ws, is_frame)
         data = next(t for t in texts if t["type"] == "data")
+        assert data["seq"] == 7  # the page keeps only its latest request's answer
         assert len(data["points"]) == 500 and data["settings"]["hidden"] == [5, 3]
         assert header["epoch"] == 0 and header["widths"] == [5, 3] and header["k"] == 2
         g, ng = header["grid"], header["ngrid"]

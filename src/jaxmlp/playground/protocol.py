@@ -3,7 +3,8 @@
 ====================  ===================================================================
 ``type``              fields
 ====================  ===================================================================
-``settings``          ``settings``: an object of :class:`Settings` fields (any subset)
+``settings``          ``settings``: an object of :class:`Settings` fields (any subset);
+                      ``seq`` (optional): echoed in the ``data`` message it causes
 ``play`` ``pause``    --
 ``step`` ``reset``    --
 ``speed``             ``epochs``: epochs per frame, 1-16
@@ -62,6 +63,13 @@ def parse(text: str) -> dict[str, Any]:
     kind = m["type"]
     if kind == "settings" and not isinstance(m.get("settings"), dict):
         raise ProtocolError("'settings' needs an object 'settings'")
+    seq = m.get("seq")
+    if (
+        kind == "settings"
+        and seq is not None
+        and (isinstance(seq, bool) or not isinstance(seq, int))
+    ):
+        raise ProtocolError(f"'seq' must be an integer, got {seq!r}")
     if kind == "upload" and not isinstance(m.get("csv"), str):
         raise ProtocolError("'upload' needs the file's text in 'csv'")
     if kind == "point":

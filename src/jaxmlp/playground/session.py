@@ -85,6 +85,7 @@ class Session:
         self.settings = Settings()
         self.playing = False
         self.epochs_per_frame = 1
+        self.seq: int | None = None
         self.thread = threading.Thread(target=self._work, name="jaxmlp-playground", daemon=True)
         self.thread.start()
 
@@ -134,7 +135,9 @@ class Session:
         assert self.run is not None
         p = self.run.points
         rows = np.column_stack([np.round(p.X, 4), p.y, p.train]).tolist()
-        self._say({"type": "data", "points": rows, "classes": p.classes,
+        # seq: the settings request this answers (None: the server changed the settings, e.g.
+        # an upload); the page adopts the settings only from the answer to its latest request
+        self._say({"type": "data", "points": rows, "classes": p.classes, "seq": self.seq,
                    "settings": _settings_dict(self.run.settings)})  # fmt: skip
 
     def _work(self) -> None:
@@ -182,6 +185,7 @@ class Session:
         handler(m)
 
     def _on_settings(self, m: dict[str, Any]) -> None:
+        self.seq = m.get("seq")
         try:
             settings, notes = settings_from(m.get("settings", {}), self.settings)
         except SettingsError as e:
@@ -241,6 +245,7 @@ class Session:
         self.epochs_per_frame = n
 
     def _own_points(self, points: Points) -> None:
+        self.seq = None
         self.settings = dataclasses.replace(self.settings, dataset="custom")
         if self.run is None:
             self.run = Run(self.settings, points)

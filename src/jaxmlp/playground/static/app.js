@@ -36,7 +36,7 @@ const pg = window.playground = { frames: 0, errors: [], notices: [], header: nul
   classes: ["0", "1"], files: [], status: null };
 let settings = { ...DEFAULTS, ...parseHash() };
 let view = { ...VIEW_DEFAULTS, ...parseView() };
-let ws = null, playing = false, lastFrame = null, hoverMap = null;
+let ws = null, playing = false, lastFrame = null, hoverMap = null, seq = 0;
 
 // ------------------------------------------------------------------ URL hash (whole state)
 function parseHash() {
@@ -76,12 +76,12 @@ function send(message) {
 function pushSettings() {
   writeHash();
   renderControls();
-  send({ type: "settings", settings });
+  send({ type: "settings", settings, seq: ++seq });
 }
 function connect() {
   ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
   ws.binaryType = "arraybuffer";
-  ws.onopen = () => { send({ type: "settings", settings }); send({ type: "speed", epochs: Number($("speed").value) }); };
+  ws.onopen = () => { send({ type: "settings", settings, seq: ++seq }); send({ type: "speed", epochs: Number($("speed").value) }); };
   ws.onmessage = (ev) => (typeof ev.data === "string" ? onText(JSON.parse(ev.data)) : onBinary(ev.data));
   ws.onclose = () => showStatus("Disconnected from the jaxmlp server: is `jaxmlp playground` still running?", "error");
 }
@@ -103,8 +103,9 @@ function onText(m) {
     pg.points = m.points;
     pg.classes = m.classes;
     clearStatus("error");
-    const s = m.settings;
-    settings = { ...settings, ...s };
+    // the server's settings (clamped, or switched to 'custom') -- unless this answers an
+    // older request than our latest: our newer choices must not be undone
+    if (m.seq === null || m.seq === seq) settings = { ...settings, ...m.settings };
     writeHash();
     renderControls();
     renderLegend();
