@@ -126,7 +126,7 @@ def run_chunk(fn: Callable, program: Any, hyper: Any, state: Any, data: Any, eva
     description."""
     args = (hyper, state, data, evals, last_epoch)
     folder, spec = _folder[0], _program_spec(program)
-    if folder is None or spec is None:
+    if folder is None or spec is None or getattr(program, "mesh", None) is not None:
         return _run_chunk(fn, program, *args)
     leaves, treedef = jax.tree_util.tree_flatten(args)
     avals = tuple(str(jax.typeof(x)) for x in leaves)

@@ -22,6 +22,7 @@ import optax
 from jaxmlp.core.batching import batch_mask, epoch_order, pad_order
 from jaxmlp.core.losses import correct, l1_penalty, l2_penalty, per_sample_loss
 from jaxmlp.core.program import Data, Hyper, Program, State, optax_promotion
+from jaxmlp.core.sharding import constrain_rows
 
 __all__ = ["EpochResult", "evaluate", "fused", "metrics", "set_learning_rate", "train_epoch",
            "value_and_grad"]  # fmt: skip
@@ -136,14 +137,14 @@ def _minibatch_epoch(program: Program, hyper: Hyper, opt, state: State, data: Da
     order = pad_order(epoch_order(k_order, data.n, N, program.shuffle), B)
     # One gather per epoch puts the rows in visiting order; each batch is then a contiguous
     # slice, which is much cheaper than gathering B scattered rows in every step.
-    X, Y, W = (a[order] for a in (data.X, data.Y, data.W))
+    X, Y, W = (constrain_rows(program.mesh, a[order]) for a in (data.X, data.Y, data.W))
 
     def one_batch(j, carry):
         params, opt_state, total = carry
         mask = batch_mask(j, b, B, data.n)
 
-        def rows(a):
-            return jax.lax.dynamic_slice_in_dim(a, j * b, B)
+        def rows(a):  # data-parallel: each device takes its part of the batch
+            return constrain_rows(program.mesh, jax.lax.dynamic_slice_in_dim(a, j * b, B))
 
         w = jnp.where(mask, rows(W), 0)
         loss, grads = grad_fn(params, rows(X), rows(Y), w, jax.random.fold_in(k_drop, j))

@@ -291,6 +291,10 @@ def run_jobs(
         If one model alone, or ``models_per_program`` of them, exceed the budget.
     """
     budget = memory_budget() if budget is None else int(budget)
+    # side by side, models spread over the devices themselves (train_many): a data-parallel
+    # program's mesh does not apply
+    jobs = [dataclasses.replace(j, program=dataclasses.replace(j.program, mesh=None))
+            if j.program.mesh is not None else j for j in jobs]  # fmt: skip
     groups: dict[tuple, list[int]] = {}
     for i, job in enumerate(jobs):
         groups.setdefault(job.group_key(), []).append(i)

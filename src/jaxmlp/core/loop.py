@@ -21,7 +21,8 @@ import numpy as np
 
 from jaxmlp.core import compiled
 from jaxmlp.core.epoch import fused, metrics, set_learning_rate, train_epoch
-from jaxmlp.core.program import Data, DivergenceError, Hyper, Program, State
+from jaxmlp.core.program import Data, DivergenceError, HostData, Hyper, Program, State
+from jaxmlp.core.sharding import pad_rows, replicate, shard_rows
 
 __all__ = ["RunResult", "drive", "run_epochs", "train"]
 
@@ -261,6 +262,9 @@ def train(
         raise ValueError(f"program expects {program.n_evals} evaluation sets, got {len(evals)}")
     # computed on the host: an eager device add would compile a tiny program per process
     last_epoch = np.asarray(state.epoch, np.int32) + np.int32(max_epochs)
+    if program.mesh is not None:  # data-parallel: rows split over the mesh, the rest copied
+        data, evals = _on_mesh(program.mesh, data), tuple(_on_mesh(program.mesh, e) for e in evals)
+        hyper, state, last_epoch = replicate(program.mesh, (hyper, state, last_epoch))
 
     def call(state: State):
         return compiled.run_chunk(run_epochs, program, hyper, state, data, evals, last_epoch)
@@ -277,3 +281,13 @@ def train(
 
     result, _ = drive(call, state, chunk=program.chunk, finished=finished, callback=report)
     return result
+
+
+def _on_mesh(mesh: Any, data: Data) -> Data:
+    """``data`` split over ``mesh`` (rows padded with zero weight to a multiple of its
+    size); global arrays made by :func:`~jaxmlp.core.sharding.global_rows` pass as they
+    are."""
+    if isinstance(data.X, jax.Array) and getattr(data.X.sharding, "mesh", None) == mesh:
+        return data
+    host = HostData(*(np.asarray(a) for a in data))
+    return shard_rows(mesh, pad_rows(host, mesh.size))

@@ -113,6 +113,9 @@ class Program:
         metrics every epoch) its metrics then come from the next epoch's gradient pass --
         the parameters after epoch ``e`` are those epoch ``e + 1`` starts from -- which
         saves one forward pass over the training rows per epoch.
+    mesh : jax.sharding.Mesh, optional
+        Train data-parallel: rows split over the mesh's ``"batch"`` axis, parameters and
+        optimizer state replicated (:mod:`jaxmlp.core.sharding`). None: one device.
     """
 
     apply: Callable
@@ -131,6 +134,7 @@ class Program:
     chunk: int = 256
     swish_beta: bool = False
     train_eval: bool = False
+    mesh: Any = None
 
     def __post_init__(self) -> None:
         if self.stopping == "validation" and (self.n_evals < 1 or self.eval_every != 1):

@@ -42,6 +42,7 @@ from jaxmlp.core.program import (
     init_state,
     precision,
 )
+from jaxmlp.core.sharding import data_mesh
 from jaxmlp.sklearn.inputs import Validated, dense
 from jaxmlp.sklearn.lbfgs import NO_STEPS, fit_lbfgs
 from jaxmlp.sklearn.solvers import solver
@@ -128,7 +129,7 @@ def program(est: MLPClassifier, apply: Callable, kind: str, n_train: int, n_eval
         schedule=schedule,
         stopping=("validation" if use_validation else "loss") if stochastic else "none",
         keep_best=use_validation, n_evals=n_evals, l2=True, dropout=est.dropout > 0,
-        chunk=CHUNK,
+        chunk=CHUNK, mesh=data_mesh(est.devices) if stochastic else None,
     )  # fmt: skip
 
 

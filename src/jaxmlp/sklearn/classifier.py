@@ -68,6 +68,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         input in float32 too, as PyTorch and Keras do by default: about twice as fast on
         a CPU (twice the FLOPs per cycle, half the memory traffic), with weights accurate
         to ~1e-7 relative instead of ~1e-16.
+    devices : int or list of jax devices, default=None
+        Train one model data-parallel over these devices: the first ``devices`` of
+        ``jax.devices()`` (every host's, under ``jax.distributed``) or the devices given.
+        Each mini-batch is split over them, parameters and optimizer state are replicated
+        and XLA adds up the gradients; the model equals the one-device fit to float
+        rounding. None: one device. The stochastic solvers only ('lbfgs' runs on one).
 
     Attributes
     ----------
@@ -129,6 +135,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "optimizer": [HasMethods(["init", "update"]), None],
         "dtype": [StrOptions({"float32", "float64"}), None],
+        "devices": [Interval(Integral, 1, None, closed="left"), list, tuple, None],
     }
 
     def __init__(
@@ -161,6 +168,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         class_weight=None,
         optimizer=None,
         dtype=None,
+        devices=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -189,6 +197,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.optimizer = optimizer
         self.dtype = dtype
+        self.devices = devices
 
     # ------------------------------------------------------------------ public API
 

@@ -25,6 +25,7 @@ from jaxmlp.core.loop import RunResult, train
 from jaxmlp.core.losses import per_sample_loss
 from jaxmlp.core.nn import Network
 from jaxmlp.core.program import Hyper, Program, constant_optimizer, init_state, make_data
+from jaxmlp.core.sharding import data_mesh
 from jaxmlp.core.validation import check_positive, check_positive_int, check_rate
 from jaxmlp.data import Split
 
@@ -154,6 +155,7 @@ def fit(
     sample_weight: Any = None,
     chunk_epochs: int | None = None,
     callback: Callable[[int, History], None] | None = None,
+    devices: int | Any = None,
 ) -> FitResult:
     """Train ``network`` on ``split`` with ``optimizer`` for ``config.epochs`` epochs.
 
@@ -193,6 +195,10 @@ def fit(
         time). Default: one call.
     callback : callable, optional
         ``callback(epochs_done, history_so_far)`` after each chunk, e.g. for a progress bar.
+    devices : int or list of jax devices, optional
+        Train data-parallel over these devices (a count takes the first of
+        ``jax.devices()``): rows split over them, parameters replicated, the same result to
+        float rounding (see :mod:`jaxmlp.core.sharding`). None: one device.
 
     Returns
     -------
@@ -225,6 +231,7 @@ def fit(
         hyper = Hyper(alpha=float(alpha), dropout=float(dropout))
     program = tutorial_program(network, factory, split, config, alpha != 0, dropout > 0,
                                False, chunk_epochs)  # fmt: skip
+    program = dataclasses.replace(program, mesh=data_mesh(devices))
     if params is None:
         params = init_params(network.init, split.n_features, config.seed)
     state = init_state(program, hyper, params, config.seed)
