@@ -8,6 +8,7 @@ matplotlib) happen inside commands, so ``jaxmlp --help`` is instant.
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 from typing import Annotated
@@ -57,7 +58,9 @@ def main() -> None:
 
     Ends with ``os._exit``: with jax, scikit-learn and matplotlib loaded, the interpreter's
     own teardown takes about 0.5 s and does nothing useful here -- every output file has
-    been written (atomically) and closed by then, and the streams are flushed first.
+    been written (atomically) and closed by then, and the streams are flushed first. The
+    ``atexit`` handlers do run: joblib removes its workers' temporary folders there, and
+    ``jax.distributed`` says goodbye to its coordinator.
     """
     try:
         app()
@@ -69,6 +72,7 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("Interrupted.")
         code = 130
+    atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -95,13 +96,29 @@ def sweep(
         str, typer.Option(callback=opt.models_per_program,
                           help="Most models per compiled program; 'auto' fills the memory.")
     ] = "auto",
+    n_jobs: Annotated[
+        int | None, typer.Option(help="Blocks trained at once (joblib's n_jobs; -1: all "
+                                      "workers). Default: 1 locally, all workers on a cluster.")
+    ] = None,
+    backend: Annotated[
+        str, typer.Option(help="Where blocks train: local (processes here), ray or dask.")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="Cluster address: Ray HOST:PORT, Dask tcp://HOST:PORT. "
+                                      "Default with ray/dask: a cluster on 127.0.0.1.")
+    ] = None,
     out_dir: opt.OutFolder = Path("out/sweep"),
     quiet: opt.Quiet = False,
 ) -> None:  # fmt: skip
     """Train a grid of models x seeds side by side; write results and a report."""
     from jaxmlp.core.devices import use_cpu_cores
 
-    use_cpu_cores()  # before any JAX operation: one device per core for the models
+    if n_jobs is not None and n_jobs == 0:
+        fail("--n-jobs 0 trains nothing; use 1 or more, or -1 for every worker.")
+    if backend not in ("local", "ray", "dask"):
+        fail(f"--backend {backend!r} is not one of local, ray, dask.")
+    if n_jobs in (None, 1) and backend == "local":
+        use_cpu_cores()  # before any JAX operation: one device per core for the models
     t_start = time.perf_counter()
     say = printer(quiet)
     split = _split(data, target, dataset, n_samples, noise, data_seed, test_size,
@@ -113,6 +130,8 @@ def sweep(
     grid = cast(
         dict[str, Any], {"hidden": tuple(hidden), "lr": lr, "alpha": alpha, "momentum": momentum}
     )  # parsed by the option callbacks
+    from jaxmlp.workflows.clusters import ClusterError, parallel_backend
+
     config = SweepConfig(**grid, seeds=seeds, activation=activation, optimizer=optimizer,
                          epochs=epochs, batch_size=batch_size,
                          models_per_program=models_per_program)  # fmt: skip
@@ -120,10 +139,17 @@ def sweep(
     say(f"jaxmlp sweep: {len(config.cells())} grid cells x {seeds} seeds = {n_models} models, "
         f"{len(hidden)} architecture(s), {epochs} epochs")  # fmt: skip
     try:
-        with progress_bar(n_models, "models", enabled=not quiet) as bar:
-            progress = None if bar is None else lambda done, total: bar(done)
-            result = run_sweep(config, split, progress=progress)
-    except (MemoryBudgetError, ValueError, TypeError) as e:
+        workers = None if backend == "local" else n_jobs
+        with parallel_backend(backend, address, workers) as cluster_jobs:
+            jobs = n_jobs if backend == "local" else cluster_jobs
+            if backend != "local":
+                say(f"on {backend} ({address or '127.0.0.1, started for this sweep'}): "
+                    f"models cut into blocks for {jobs} workers")  # fmt: skip
+            config = dataclasses.replace(config, n_jobs=jobs)
+            with progress_bar(n_models, "models", enabled=not quiet) as bar:
+                progress = None if bar is None else lambda done, total: bar(done)
+                result = run_sweep(config, split, progress=progress)
+    except (MemoryBudgetError, ValueError, TypeError, ClusterError) as e:
         fail(str(e))
     n_div = int((result.diverged_at > 0).sum())
     say(f"trained {n_models} models in {result.fit_time_s:.2f} s "

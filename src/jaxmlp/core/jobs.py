@@ -11,26 +11,24 @@ then stores its own result, exactly as if it had been trained alone.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
+import joblib
 import numpy as np
 
+from jaxmlp.core.blocks import digest, pack, pickled_program, train_block, unpack, worker_cores
 from jaxmlp.core.loop import RunResult
-from jaxmlp.core.many import Stacked, init_states, train_many
 from jaxmlp.core.program import (
-    Data,
     DivergenceError,
     HostData,
     Hyper,
     Program,
     State,
     init_state,
-    precision,
 )
 
 __all__ = [
@@ -176,42 +174,6 @@ def estimate_bytes(job: Job, stacked_rows: bool) -> int:
 # ------------------------------------------------------------------------------ running
 
 
-def _digest(a: np.ndarray) -> tuple:
-    return (
-        a.shape,
-        a.dtype.str,
-        hashlib.blake2b(np.ascontiguousarray(a).data, digest_size=16).digest(),
-    )
-
-
-def _stack_leaf(arrays: Sequence[Any]) -> Any:
-    """One shared array if all are equal, else :class:`Stacked` distinct versions."""
-    seen: dict[tuple, int] = {}
-    index = np.empty(len(arrays), np.int32)
-    distinct: list[np.ndarray] = []
-    for i, a in enumerate(arrays):
-        key = _digest(np.asarray(a))
-        if key not in seen:
-            seen[key] = len(distinct)
-            distinct.append(np.asarray(a))
-        index[i] = seen[key]
-    if len(distinct) == 1:
-        return distinct[0]
-    return Stacked(np.stack(distinct), index)
-
-
-def _stack_data(datas: Sequence[HostData]):
-    return HostData(*(_stack_leaf([d[k] for d in datas]) for k in range(4)))
-
-
-def _to_device(d: HostData) -> Data:
-    return Data(*jax.tree_util.tree_map(jax.numpy.asarray, tuple(d)))
-
-
-def _stack_tree(trees: Sequence[Any]):
-    return jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *trees)
-
-
 def _run_host(job: Job) -> BaseException | None:
     assert job.host is not None
     try:
@@ -221,40 +183,6 @@ def _run_host(job: Job) -> BaseException | None:
     return None
 
 
-def _run_block(block: Sequence[Job]) -> list[BaseException | None]:
-    first = block[0]
-    if first.host is not None:
-        return [_run_host(job) for job in block]
-    dtype = first.dtype
-    hypers = Hyper(*(np.array([float(getattr(j.hyper, f)) for j in block], dtype)
-                     for f in Hyper._fields))  # fmt: skip
-    if all(j.state is None for j in block):  # fresh starts: one vmapped initialisation
-        states = init_states(first.program, hypers, _stack_tree([j.params for j in block]),
-                             np.array([j.seed for j in block], np.int32))  # fmt: skip
-    else:
-        states = _stack_tree([j.start() for j in block])
-    data = _to_device(_stack_data([j.data for j in block]))
-    evals = tuple(_to_device(_stack_data([j.evals[k] for j in block]))
-                  for k in range(len(first.evals)))  # fmt: skip
-    max_epochs = np.array([j.max_epochs for j in block], np.int32)
-    many = train_many(first.program, hypers, states, data, evals, max_epochs=max_epochs)
-    host_state = jax.tree_util.tree_map(np.asarray, many.state)
-    errors: list[BaseException | None] = []
-    for i, job in enumerate(block):
-        if many.diverged_at[i]:
-            errors.append(DivergenceError(int(many.diverged_at[i]), job.hint))
-            continue
-        n = int(many.n_epochs[i])
-        state = jax.tree_util.tree_map(lambda a, i=i: a[i], host_state)
-        try:
-            job.finish(RunResult(state, many.losses[i, :n], many.metrics[i, :n]))
-        except ValueError as error:  # e.g. non-finite weights
-            errors.append(error)
-        else:
-            errors.append(None)
-    return errors
-
-
 def run_jobs(
     jobs: Sequence[Job],
     *,
@@ -262,6 +190,7 @@ def run_jobs(
     budget: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     blocks: list | None = None,
+    n_jobs: int | None = None,
 ) -> list[BaseException | None]:
     """Train every job; those that share a program train side by side in one program.
 
@@ -278,6 +207,15 @@ def run_jobs(
     blocks : list, optional
         Receives one ``(group, job indices, seconds)`` tuple per compiled program run, where
         ``group`` numbers the distinct programs.
+    n_jobs : int, optional
+        Train blocks in parallel with joblib, as scikit-learn's ``n_jobs``: None is 1
+        unless inside ``joblib.parallel_config(n_jobs=...)``, -1 all workers; the backend is
+        joblib's (processes on this machine by default; ``parallel_config(backend="ray")``
+        or ``"dask"`` for a cluster). Each group's models are then cut into at least
+        ``n_jobs`` blocks that each train as one vectorised program in a worker; only
+        arrays and the program travel. Results depend only on which models share a block
+        (float rounding of the vectorised program), which depends on ``n_jobs`` and
+        ``models_per_program`` -- never on the backend or the machines.
 
     Returns
     -------
@@ -301,7 +239,7 @@ def run_jobs(
     plans = []
     for members in groups.values():
         first = jobs[members[0]]
-        distinct_rows = len({_digest(jobs[i].data.X) for i in members}) > 1
+        distinct_rows = len({digest(jobs[i].data.X) for i in members}) > 1
         per_model = estimate_bytes(first, distinct_rows)
         fits = budget // max(per_model, 1)
         if fits < 1:
@@ -322,18 +260,70 @@ def run_jobs(
                     "trained in several programs, one after the other)."
                 )
         plans.append((members, max(1, size)))
+    workers = effective_workers(n_jobs)
+    cut = []  # (group, job indices) per block
+    for group, (members, size) in enumerate(plans):
+        if workers > 1 and jobs[members[0]].host is None:
+            size = min(size, -(-len(members) // workers))
+        n_blocks = -(-len(members) // size)
+        cut += [(group, [int(i) for i in part])
+                for part in np.array_split(np.asarray(members), n_blocks)]  # fmt: skip
     errors: list[BaseException | None] = [None] * len(jobs)
     done = 0
-    for group, (members, size) in enumerate(plans):
-        for start in range(0, len(members), size):
-            block = members[start : start + size]
-            began = time.perf_counter()
-            with precision(jobs[block[0]].dtype):
-                for i, error in zip(block, _run_block([jobs[i] for i in block]), strict=True):
-                    errors[i] = error
-            if blocks is not None:
-                blocks.append((group, block, time.perf_counter() - began))
-            done += len(block)
-            if progress is not None:
-                progress(done, len(jobs))
+
+    def record(group: int, block: list[int], result: list, seconds: float) -> None:
+        nonlocal done
+        for i, error in zip(block, result, strict=True):
+            errors[i] = error
+        if blocks is not None:
+            blocks.append((group, block, seconds))
+        done += len(block)
+        if progress is not None:
+            progress(done, len(jobs))
+
+    host_blocks = [(g, b) for g, b in cut if jobs[b[0]].host is not None]
+    engine_blocks = [(g, b) for g, b in cut if jobs[b[0]].host is None]
+    for group, block in host_blocks:  # L-BFGS: driven by scipy in this process
+        began = time.perf_counter()
+        record(group, block, [_run_host(jobs[i]) for i in block], time.perf_counter() - began)
+    programs: dict[int, bytes] = {}
+    if workers > 1:
+        cache = jax.config.jax_compilation_cache_dir or None
+        packed = []
+        for group, block in engine_blocks:
+            if group not in programs:
+                programs[group] = pickled_program(jobs[block[0]].program)
+            packed.append(pack([jobs[i] for i in block], programs[group],
+                               local_threads(workers), cache))  # fmt: skip
+        # results as they come (a progress bar moves) where the backend can; Ray's cannot
+        backend = joblib.parallel.get_active_backend()[0]
+        streams = getattr(backend, "supports_return_generator", False)
+        outputs = joblib.Parallel(
+            n_jobs=n_jobs, return_as="generator" if streams else "list", max_nbytes=None
+        )(joblib.delayed(train_block)(p) for p in packed)
+        for (group, block), out in zip(engine_blocks, outputs, strict=True):
+            record(group, block, unpack([jobs[i] for i in block], out), out.seconds)
+        return errors
+    for group, block in engine_blocks:  # in this process, one block after the other
+        began = time.perf_counter()
+        chunk = [jobs[i] for i in block]
+        out = train_block(pack(chunk, b""), in_worker=False, program=chunk[0].program)
+        record(group, block, unpack(chunk, out), time.perf_counter() - began)
     return errors
+
+
+def effective_workers(n_jobs: int | None) -> int:
+    """How many blocks joblib would run at once for ``n_jobs`` under the active backend."""
+    if n_jobs is None and joblib.parallel.get_active_backend()[1] in (None, 1):
+        return 1
+    return max(1, int(joblib.effective_n_jobs(n_jobs)))
+
+
+def local_threads(workers: int) -> int | None:
+    """XLA threads per worker: this machine's cores shared out when joblib's workers are
+    local processes (its default 'loky' backend); None (the worker's own
+    ``OMP_NUM_THREADS``, which Ray and Dask set) on a cluster backend."""
+    backend = type(joblib.parallel.get_active_backend()[0]).__name__
+    if backend in ("LokyBackend", "MultiprocessingBackend"):
+        return max(1, worker_cores() // workers)
+    return None

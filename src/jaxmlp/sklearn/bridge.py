@@ -313,6 +313,7 @@ def fit_estimators(
     progress: Callable[[int, int], None] | None = None,
     blocks: list | None = None,
     params_checked: bool = False,
+    n_jobs: int | None = None,
 ) -> list[BaseException | None]:
     """Fit jaxmlp estimators side by side: ``fits`` holds ``(estimator, X, y,
     sample_weight)``; each estimator ends up as if ``estimator.fit(X, y, sample_weight)``
@@ -335,4 +336,4 @@ def fit_estimators(
             checked.setdefault(key, plan.validated)
         jobs.append(job(est, plan))
     return run_jobs(jobs, models_per_program=models_per_program, progress=progress,
-                    blocks=blocks)  # fmt: skip
+                    blocks=blocks, n_jobs=n_jobs)  # fmt: skip

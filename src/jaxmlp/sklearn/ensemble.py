@@ -90,6 +90,12 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         Draws the members' random states (and bootstrap resamples).
     models_per_program : int or 'auto', default='auto'
         Most members trained in one compiled program; 'auto' fills the available memory.
+    n_jobs : int, default=None
+        Train blocks of fits in parallel joblib workers, as scikit-learn's ``n_jobs``
+        (None: 1 unless in a ``joblib.parallel_config`` context; -1: all workers). Under
+        ``joblib.parallel_config(backend="ray")`` or ``"dask"`` the blocks run on that
+        cluster; each block is still one vectorised program. Results depend on
+        ``n_jobs`` and ``models_per_program`` only, never on the backend.
 
     Attributes
     ----------
@@ -118,6 +124,7 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         "bootstrap": ["boolean"],
         "random_state": ["random_state"],
         "models_per_program": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -128,12 +135,14 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
         bootstrap: bool = False,
         random_state=None,
         models_per_program="auto",
+        n_jobs=None,
     ):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.bootstrap = bootstrap
         self.random_state = random_state
         self.models_per_program = models_per_program
+        self.n_jobs = n_jobs
 
     def fit(self, X, y, sample_weight=None):
         """Fit all members side by side.
@@ -178,6 +187,7 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
             members.append(member)
             fits.append((member, X, y, w))
         errors = fit_estimators(fits, models_per_program=self.models_per_program,
+                                n_jobs=self.n_jobs,
                                 params_checked=True)  # fmt: skip
         self.diverged_members_ = []
         self.estimators_ = []

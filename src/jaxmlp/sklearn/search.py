@@ -77,6 +77,12 @@ class MLPSearchCV(ClassifierMixin, BaseEstimator):
         Score of a fit that failed (e.g. diverged); 'raise' re-raises its error.
     models_per_program : int or 'auto', default='auto'
         Most fits trained in one compiled program; 'auto' fills the available memory.
+    n_jobs : int, default=None
+        Train blocks of fits in parallel joblib workers, as scikit-learn's ``n_jobs``
+        (None: 1 unless in a ``joblib.parallel_config`` context; -1: all workers). Under
+        ``joblib.parallel_config(backend="ray")`` or ``"dask"`` the blocks run on that
+        cluster; each block is still one vectorised program. Results depend on
+        ``n_jobs`` and ``models_per_program`` only, never on the backend.
     verbose : int, default=0
         > 0: print one line per compiled group.
 
@@ -101,6 +107,7 @@ class MLPSearchCV(ClassifierMixin, BaseEstimator):
         "return_train_score": ["boolean"],
         "error_score": [StrOptions({"raise"}), Real],
         "models_per_program": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "n_jobs": [Integral, None],
         "verbose": ["verbose"],
     }
 
@@ -115,6 +122,7 @@ class MLPSearchCV(ClassifierMixin, BaseEstimator):
         return_train_score: bool = False,
         error_score=np.nan,
         models_per_program="auto",
+        n_jobs=None,
         verbose: int = 0,
     ):
         self.estimator = estimator
@@ -125,6 +133,7 @@ class MLPSearchCV(ClassifierMixin, BaseEstimator):
         self.return_train_score = return_train_score
         self.error_score = error_score
         self.models_per_program = models_per_program
+        self.n_jobs = n_jobs
         self.verbose = verbose
 
     def _candidates(self) -> list[dict]:
@@ -189,6 +198,7 @@ class MLPSearchCV(ClassifierMixin, BaseEstimator):
                 fits.append((est, _safe_indexing(X, train), _safe_indexing(y, train), w))
         blocks: list = []
         errors = fit_estimators(fits, models_per_program=self.models_per_program,
+                                n_jobs=self.n_jobs,
                                 blocks=blocks)  # fmt: skip
         n_c, n_s = len(candidates), len(splits)
         fit_time = np.zeros(n_c * n_s)

@@ -66,6 +66,7 @@ def fit_many(
     weights=None,
     models_per_program: int | str = "auto",
     progress: Callable[[int, int], None] | None = None,
+    n_jobs: int | None = None,
 ) -> ManyFitResult:
     """Train many models in one compiled program (per block of models that fit in memory).
 
@@ -101,6 +102,12 @@ def fit_many(
         number that does not fit is refused with the estimate.
     progress : callable, optional
         ``progress(models_done, models_total)`` after each compiled block.
+    n_jobs : int, optional
+        Train blocks of models in parallel joblib workers, as scikit-learn's ``n_jobs``
+        (None: 1 unless inside ``joblib.parallel_config``; -1: all). Under
+        ``joblib.parallel_config(backend="ray")`` or ``"dask"`` the blocks run on that
+        cluster. The numbers depend on ``n_jobs`` and ``models_per_program`` only, never
+        on the backend (see :func:`~jaxmlp.core.jobs.run_jobs`).
 
     Returns
     -------
@@ -146,7 +153,8 @@ def fit_many(
         jobs.append(Job(program, hyper, None, rows, (rows, test), config.epochs,
                         np.dtype(np.float32), "", finish, params=params_out[i],
                         seed=seed))  # fmt: skip
-    errors = run_jobs(jobs, models_per_program=models_per_program, progress=progress)
+    errors = run_jobs(jobs, models_per_program=models_per_program, progress=progress,
+                      n_jobs=n_jobs)  # fmt: skip
     for e in errors:
         if e is not None and not isinstance(e, DivergenceError):
             raise e

@@ -46,6 +46,7 @@ class SweepConfig:
     batch_size: int | None = None
     eval_every: int = 1
     models_per_program: int | str = "auto"
+    n_jobs: int | None = None
 
     def cells(self) -> list[dict]:
         """The grid cells in row-major order of :data:`GRID_FIELDS`."""
@@ -173,7 +174,7 @@ def run_sweep(
         res = fit_many(net, split, train_cfg, optimizer=config.optimizer, seeds=seeds,
                        learning_rate=lr, alpha=alpha, momentum=momentum, **first_moment,
                        models_per_program=config.models_per_program,
-                       progress=on_block)  # fmt: skip
+                       progress=on_block, n_jobs=config.n_jobs)  # fmt: skip
         done += len(mine) * S
         for j, c in enumerate(mine):
             rows = slice(j * S, (j + 1) * S)
