@@ -88,8 +88,9 @@ def test_fit_function_on_two_devices_equals_one_and_too_many_devices_is_refused(
         cfg = TrainConfig(epochs=20, batch_size=32)
         one = jaxmlp.fit(net, "adam", split, cfg, learning_rate=0.01)
         two = jaxmlp.fit(net, "adam", split, cfg, learning_rate=0.01, devices=2)
-        diff = max(float(np.abs(a - b).max()) for a, b in
-                   zip(jax.tree_util.tree_leaves(one.params), jax.tree_util.tree_leaves(two.params)))
+        leaves = jax.tree_util.tree_leaves
+        diff = max(float(np.abs(a - b).max())
+                   for a, b in zip(leaves(one.params), leaves(two.params)))
         try:
             jaxmlp.fit(net, "adam", split, cfg, devices=8)
             error = ""

@@ -19,7 +19,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``Error: message`` to stderr and exit with ``code`` (2: a usage mistake,
     1: a run that failed, e.g. diverged)."""
-    err.print(f"Error: {message}")
+    err.print(f"Error: {message}", markup=False)  # a message may hold [brackets]
     raise typer.Exit(code)
 
 

@@ -19,7 +19,14 @@ import joblib
 __all__ = ["BACKENDS", "ClusterError", "parallel_backend"]
 
 BACKENDS = ("local", "ray", "dask")
-CONNECT_TIMEOUT_S = 15
+
+
+def connect_timeout() -> float:
+    """Seconds to wait for a cluster: ``$JAXMLP_CONNECT_TIMEOUT``, default 15."""
+    try:
+        return max(0.1, float(os.environ.get("JAXMLP_CONNECT_TIMEOUT", "15")))
+    except ValueError:
+        return 15.0
 
 
 class ClusterError(RuntimeError):
@@ -46,7 +53,7 @@ def parallel_backend(backend: str, address: str | None = None,
     ------
     ClusterError
         The backend's package is missing, or the cluster cannot be reached within
-        ``CONNECT_TIMEOUT_S`` seconds.
+        ``$JAXMLP_CONNECT_TIMEOUT`` seconds (default 15).
     """
     if backend not in BACKENDS:
         raise ClusterError(f"--backend {backend!r} is not one of {', '.join(BACKENDS)}.")
@@ -93,13 +100,13 @@ def _dask(address: str | None, workers: int | None) -> Iterator[int]:
                 cluster = stack.enter_context(LocalCluster(
                     n_workers=workers or _cores(), threads_per_worker=1, processes=True,
                     host="127.0.0.1", dashboard_address=None))  # fmt: skip
-                client = stack.enter_context(Client(cluster, timeout=CONNECT_TIMEOUT_S))
+                client = stack.enter_context(Client(cluster, timeout=connect_timeout()))
             else:
-                client = stack.enter_context(Client(address, timeout=CONNECT_TIMEOUT_S))
+                client = stack.enter_context(Client(address, timeout=connect_timeout()))
         except (OSError, TimeoutError) as e:
             where = address or "a local Dask cluster"
             raise ClusterError(
-                f"could not reach the Dask scheduler at {where} within {CONNECT_TIMEOUT_S} s "
+                f"could not reach the Dask scheduler at {where} within {connect_timeout():g} s "
                 f"({e}); start one with `dask scheduler` and `dask worker ADDRESS`, and pass "
                 "its address, e.g. --address tcp://10.0.0.5:8786."
             ) from None
@@ -124,7 +131,7 @@ def _ray(address: str | None, workers: int | None) -> Iterator[int]:
         host, _, port = address.rpartition(":")
         if "://" not in address and not _reachable(host, port):
             raise ClusterError(
-                f"could not reach a Ray cluster at {address} within {CONNECT_TIMEOUT_S} s; "
+                f"could not reach a Ray cluster at {address} within {connect_timeout():g} s; "
                 "start one with `ray start --head` and pass the address it prints "
                 "(HOST:PORT, default port 6379)."
             )
@@ -147,7 +154,7 @@ def _reachable(host: str, port: str) -> bool:
     import socket
 
     try:
-        with socket.create_connection((host or "127.0.0.1", int(port)), CONNECT_TIMEOUT_S):
+        with socket.create_connection((host or "127.0.0.1", int(port)), connect_timeout()):
             return True
     except (OSError, ValueError):
         return False
