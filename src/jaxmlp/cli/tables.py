@@ -17,6 +17,7 @@ import typer
 
 from jaxmlp.cli import options as opt
 from jaxmlp.cli.common import err, fail, out, printer
+from jaxmlp.cli.hosts import check_devices, join_processes, lost_peer
 from jaxmlp.cli.progress import progress_bar
 
 __all__ = ["evaluate", "predict", "train"]
@@ -164,11 +165,32 @@ def train(
         bool, typer.Option("--baseline/--no-baseline", help="Fit scikit-learn's MLP too.")
     ] = True,
     force: Annotated[bool, typer.Option(help="Replace an existing model folder.")] = False,
+    devices: Annotated[
+        int | None, typer.Option(min=1, help="Split each batch over this many devices "
+                                 "(default 1; with several processes: all of theirs).")
+    ] = None,
+    coordinator_address: Annotated[
+        str | None, typer.Option(help="HOST:PORT of process 0, to train on several processes "
+                                 "('auto': SLURM/MPI/Kubernetes); env JAX_COORDINATOR_ADDRESS.")
+    ] = None,
+    num_processes: Annotated[
+        int | None, typer.Option(help="Processes in all (env JAX_NUM_PROCESSES).")
+    ] = None,
+    process_id: Annotated[
+        int | None, typer.Option(help="This process's number, 0 .. N-1 (env JAX_PROCESS_ID).")
+    ] = None,
+    connect_timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds to wait for all processes to join, and for "
+                            "a silent one before the others stop.")
+    ] = 60.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:  # fmt: skip
     """Train a classifier on a table; write the model folder with report.html."""
     t0 = time.perf_counter()
+    rank = join_processes(coordinator_address, num_processes, process_id, connect_timeout)
+    devices = check_devices(devices, rank is not None)
+    quiet = quiet or bool(rank)  # only process 0 prints, writes and compares
     say = printer(quiet or as_json)
     given = dict(hidden=hidden, activation=activation, solver=solver, alpha=alpha, lr=lr,
                  learning_rate=learning_rate, max_iter=max_iter, batch_size=batch_size,
@@ -177,7 +199,8 @@ def train(
                  class_weight=class_weight, random_state=random_state, dtype=dtype)  # fmt: skip
     params = _estimator_params(ctx, given, _read_config(config) if config is not None else {})
     _validated(params)
-    _check_out(out_dir, force)
+    if not rank:
+        _check_out(out_dir, force)
     from jaxmlp.workflows.table import TableTrainConfig
 
     # the column options hold lists, parsed by their callbacks
@@ -185,8 +208,18 @@ def train(
                                     "numeric": numeric})  # fmt: skip
     run = TableTrainConfig(data, target, params, columns["features"],
                            tuple(columns["categorical"] or ()), tuple(columns["numeric"] or ()),
-                           test_size, test_file, drop_missing_target, baseline)  # fmt: skip
-    result = _train(run, params, not (quiet or as_json), say)
+                           test_size, test_file, drop_missing_target,
+                           baseline and not rank, devices)  # fmt: skip
+    try:
+        result = _train(run, params, not (quiet or as_json), say, show_notes=not rank)
+    except RuntimeError as e:  # jax.errors.JaxRuntimeError: a collective failed
+        if rank is None or type(e).__name__ != "JaxRuntimeError":
+            raise
+        fail(lost_peer(rank, e), code=1)
+    if rank:
+        err.print(f"process {rank}: trained its part of every batch; process 0 writes "
+                  f"{out_dir}/")  # fmt: skip
+        return
     from jaxmlp.io.model_files import ModelFileError
     from jaxmlp.reports.table import write_table_model
 
@@ -197,7 +230,8 @@ def train(
     _print_trained(result, out_dir, time.perf_counter() - t0, say, as_json)
 
 
-def _train(run: Any, params: dict, show_progress: bool, say: Any) -> Any:
+def _train(run: Any, params: dict, show_progress: bool, say: Any,
+           show_notes: bool = True) -> Any:  # fmt: skip
     """:func:`~jaxmlp.workflows.table.train_table` with a progress bar and the CLI's exits."""
     from jaxmlp.core.compiled import enable_compilation_cache
     from jaxmlp.core.program import DivergenceError
@@ -216,7 +250,7 @@ def _train(run: Any, params: dict, show_progress: bool, say: Any) -> Any:
         fail(str(e))
     except DivergenceError as e:
         fail(f"{e} (--lr is {params['learning_rate_init']}.)", code=1)
-    for note in result.notes:
+    for note in result.notes if show_notes else ():
         err.print(f"Note: {note}")
     return result
 

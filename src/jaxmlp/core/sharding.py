@@ -10,8 +10,9 @@ which ``Explicit`` axes refuse on a sharded dimension (``ShardingTypeError``), w
 sharded over the devices (:func:`constrain_rows`), so every device computes the gradient
 of its slice of the batch.
 
-Across hosts (``jax.distributed``) the mesh holds every process's devices and each process
-passes only its own rows (:func:`global_rows`).
+Across hosts (``jax.distributed``, :mod:`jaxmlp.core.hosts`) the mesh holds every process's
+devices; every process runs the same fit on the same rows, and puts on its own devices only
+its own part of them.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ __all__ = [
     "DeviceCountError",
     "constrain_rows",
     "data_mesh",
-    "global_rows",
     "pad_rows",
     "replicate",
     "shard_rows",
@@ -107,29 +107,22 @@ def pad_rows(data: HostData, multiple: int) -> HostData:
     return HostData(pad(data.X), pad(data.Y), pad(data.W), data.n)
 
 
+def _place(a: Any, sharding: NamedSharding) -> jax.Array:
+    """A global array from ``a``, held whole by this process: each process puts on its
+    own devices only the parts they hold (so under ``jax.distributed`` every process
+    passes the same ``a``, and sends nothing to the others)."""
+    host = np.asarray(a)
+    return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+
 def shard_rows(mesh: Mesh, data: Data | HostData) -> Data:
-    """Rows of ``data`` (all of them, on this one process) split over ``mesh``; the row
-    count must divide by the mesh size (:func:`pad_rows`)."""
-    rows = _sharding(mesh, True)
-    X, Y, W = (jax.device_put(np.asarray(a), rows) for a in data[:3])
-    return Data(X, Y, W, jax.device_put(np.asarray(data.n), _sharding(mesh, False)))
-
-
-def global_rows(mesh: Mesh, local: HostData, n_total: int) -> Data:
-    """Across processes: this process's rows ``local`` (the same padded count on every
-    process) as its part of global arrays; ``n_total`` is the real row count over all
-    processes."""
-    rows = _sharding(mesh, True)
-    X, Y, W = (jax.make_array_from_process_local_data(rows, np.asarray(a)) for a in local[:3])
-    n = jax.make_array_from_process_local_data(_sharding(mesh, False), np.int32(n_total))
-    return Data(X, Y, W, n)
+    """Rows of ``data`` split over ``mesh``; the row count must divide by the mesh size
+    (:func:`pad_rows`)."""
+    rows, full = _sharding(mesh, True), _sharding(mesh, False)
+    return Data(*(_place(a, rows) for a in data[:3]), _place(data.n, full))
 
 
 def replicate(mesh: Mesh, tree: Any) -> Any:
     """Every array of ``tree`` (host or device) replicated on every device of ``mesh``."""
     full = _sharding(mesh, False)
-    if jax.process_count() > 1:
-        return jax.tree_util.tree_map(
-            lambda a: jax.make_array_from_process_local_data(full, np.asarray(a)), tree
-        )
-    return jax.tree_util.tree_map(lambda a: jax.device_put(a, full), tree)
+    return jax.tree_util.tree_map(lambda a: _place(a, full), tree)

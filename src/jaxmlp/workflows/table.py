@@ -54,6 +54,7 @@ class TableTrainConfig:
     test_file: Path | None = None
     drop_missing_target: bool = False
     baseline: bool = True
+    devices: int | None = None  # data-parallel over this many devices (all processes')
 
 
 @dataclasses.dataclass
@@ -177,6 +178,7 @@ def train_table(
         The training diverged.
     """
     estimator = checked_classifier(**config.params)
+    estimator.set_params(devices=config.devices if (config.devices or 1) > 1 else None)
     df = read_table(config.data)
     test_df = read_table(config.test_file) if config.test_file is not None else None
     table = prepare_table(df, config.target, features=config.features,
@@ -197,6 +199,7 @@ def train_table(
             eval_set=[(split.X_train, split.y_train), (split.X_test, split.y_test)],
         )
     fit_time = time.perf_counter() - t0
+    estimator.set_params(devices=None)  # where it trained is not part of the model
     notes = [
         str(w.message).splitlines()[0]
         for w in caught

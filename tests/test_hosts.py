@@ -1,0 +1,148 @@
+"""``jaxmlp train`` on two processes over ``jax.distributed`` (issue #13, part 3): two local
+processes with the coordinator on 127.0.0.1 train the model one process trains on two
+devices; and every way it can go wrong ends in one clear message, in bounded time, with
+nothing written.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification
+
+import jaxmlp
+
+pytestmark = pytest.mark.slow
+
+CLI = [sys.executable, "-m", "jaxmlp.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    X, y = make_classification(1001, 6, n_classes=3, n_informative=4, random_state=0)
+    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(6)])
+    df["label"] = [f"c{v}" for v in y]
+    path = tmp_path_factory.mktemp("hosts") / "t.csv"
+    df.to_csv(path, index=False)
+    return path, df
+
+
+def train_args(path, out, *extra: str) -> list[str]:
+    return [*CLI, "train", str(path), "--target", "label", "--max-iter", "15", "--batch-size",
+            "64", "--no-baseline", "--out", str(out), *extra]  # fmt: skip
+
+
+def processes(port: int, i: int, n: int = 2, timeout: str = "60") -> list[str]:
+    return ["--coordinator-address", f"127.0.0.1:{port}", "--num-processes", str(n),
+            "--process-id", str(i), "--connect-timeout", timeout]  # fmt: skip
+
+
+def test_two_processes_train_the_model_one_process_trains_on_two_devices(table, tmp_path):
+    path, df = table
+    port = free_port()
+    env = {**os.environ, "XLA_FLAGS": ""}
+    runs = [subprocess.Popen(train_args(path, tmp_path / "two", *processes(port, i)), env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for i in (0, 1)]  # fmt: skip
+    outs = [r.communicate(timeout=240) for r in runs]
+    for r, (_, err) in zip(runs, outs, strict=True):
+        assert r.returncode == 0, err
+    assert "process 1: trained its part of every batch; process 0 writes" in outs[1][1]
+    assert "validation accuracy" in outs[0][0] and not outs[1][0].strip()
+    assert "Gloo" not in outs[0][1] + outs[0][0]  # the runtime's chatter is filtered
+    one = subprocess.run(train_args(path, tmp_path / "one", "--devices", "2"),
+                         capture_output=True, text=True, timeout=240,
+                         env={**os.environ,
+                              "XLA_FLAGS": "--xla_force_host_platform_device_count=2"})  # fmt: skip
+    assert one.returncode == 0, one.stderr
+    a, b = jaxmlp.load(tmp_path / "two"), jaxmlp.load(tmp_path / "one")
+    features = df.drop(columns="label")
+    np.testing.assert_allclose(a.predict_proba(features), b.predict_proba(features), atol=1e-6)
+    assert a.estimator.get_params()["devices"] is None  # where it trained is not saved
+
+
+def _bad(tmp_path, path, *extra: str, env: dict | None = None, timeout: int = 60):
+    out = tmp_path / "bad"
+    began = time.perf_counter()
+    done = subprocess.run(train_args(path, out, *extra), capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})  # fmt: skip
+    assert "Traceback" not in done.stderr, done.stderr
+    assert not out.exists()
+    return done, time.perf_counter() - began
+
+
+def test_wrong_ids_port_in_use_missing_coordinator_and_too_many_devices(table, tmp_path):
+    path, _ = table
+    port = free_port()
+    done, _ = _bad(tmp_path, path, *processes(port, 2))
+    assert done.returncode == 2
+    assert "process 2: --process-id must be between 0 and 1 for --num-processes 2" in done.stderr
+    # the JAX_* variables stand in for the options
+    variables = {"JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{port}", "JAX_NUM_PROCESSES": "2",
+                 "JAX_PROCESS_ID": "-1"}  # fmt: skip
+    done, _ = _bad(tmp_path, path, env=variables)
+    assert done.returncode == 2 and "process -1: --process-id must be between" in done.stderr
+    done, _ = _bad(tmp_path, path, "--coordinator-address", "somewhere", "--num-processes", "2",
+                   "--process-id", "0")  # fmt: skip
+    assert done.returncode == 2 and "'somewhere' is not HOST:PORT" in done.stderr
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        done, _ = _bad(tmp_path, path, *processes(taken, 0))
+    assert done.returncode == 2
+    assert f"process 0: cannot listen on 127.0.0.1:{taken}" in done.stderr
+    done, seconds = _bad(tmp_path, path, *processes(port, 1, timeout="2"))
+    assert done.returncode == 2 and seconds < 30
+    assert f"process 1: no coordinator answered at 127.0.0.1:{port} within 2 s" in done.stderr
+    done, _ = _bad(tmp_path, path, "--devices", "8",
+                   env={"XLA_FLAGS": "--xla_force_host_platform_device_count=4"})  # fmt: skip
+    assert done.returncode == 2
+    assert "--devices 8 but JAX sees 4 cpu device(s); use --devices 4 or fewer" in done.stderr
+
+
+def test_a_peer_that_never_comes_ends_process_0_with_a_message(table, tmp_path):
+    path, _ = table
+    done, seconds = _bad(tmp_path, path, *processes(free_port(), 0, timeout="3"))
+    assert done.returncode == 1 and seconds < 40
+    assert "process 0: JAX's runtime stopped it: not all 2 processes joined" in done.stderr
+    assert "Nothing was written" in done.stderr
+    assert "Check failure stack trace" not in done.stderr  # the C++ abort is not shown
+
+
+def test_a_peer_dying_mid_run_ends_the_other_within_the_timeout(table, tmp_path):
+    path, _ = table
+    port = free_port()
+    out = tmp_path / "m"
+    args = [*CLI, "train", str(path), "--target", "label", "--max-iter", "5000", "--tol", "0",
+            "--n-iter-no-change", "100000", "--batch-size", "32", "--no-baseline",
+            "--out", str(out)]  # fmt: skip
+    first = subprocess.Popen([*args, *processes(port, 0, timeout="5")], stderr=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL, text=True)  # fmt: skip
+    second = subprocess.Popen([*args, *processes(port, 1, timeout="5")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)  # fmt: skip
+    time.sleep(12)  # both joined and training (5000 epochs take minutes)
+    assert first.poll() is None and second.poll() is None
+    os.killpg(second.pid, signal.SIGKILL)  # the peer and its child, at once
+    began = time.perf_counter()
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == 1, err
+    assert time.perf_counter() - began < 30
+    assert "process 0: lost contact with the other processes" in err
+    assert "Traceback" not in err
+    assert not out.exists()
