@@ -165,6 +165,10 @@ def train(
         bool, typer.Option("--baseline/--no-baseline", help="Fit scikit-learn's MLP too.")
     ] = True,
     force: Annotated[bool, typer.Option(help="Replace an existing model folder.")] = False,
+    stream: Annotated[
+        bool, typer.Option(help="Read the table one row group at a time (larger than memory; "
+                           "a CSV is converted to Parquet beside it once).")
+    ] = False,
     devices: Annotated[
         int | None, typer.Option(min=1, help="Split each batch over this many devices "
                                  "(default 1; with several processes: all of theirs).")
@@ -188,6 +192,11 @@ def train(
 ) -> None:  # fmt: skip
     """Train a classifier on a table; write the model folder with report.html."""
     t0 = time.perf_counter()
+    if stream and (devices or coordinator_address or test_file is not None):
+        fail(
+            "--stream trains on one device of one process with a validation sample of the "
+            "table; drop --devices / --coordinator-address / --test-file."
+        )
     rank = join_processes(coordinator_address, num_processes, process_id, connect_timeout)
     devices = check_devices(devices, rank is not None)
     quiet = quiet or bool(rank)  # only process 0 prints, writes and compares
@@ -209,7 +218,7 @@ def train(
     run = TableTrainConfig(data, target, params, columns["features"],
                            tuple(columns["categorical"] or ()), tuple(columns["numeric"] or ()),
                            test_size, test_file, drop_missing_target,
-                           baseline and not rank, devices)  # fmt: skip
+                           baseline and not rank and not stream, devices, stream)  # fmt: skip
     try:
         result = _train(run, params, not (quiet or as_json), say, show_notes=not rank)
     except RuntimeError as e:  # jax.errors.JaxRuntimeError: a collective failed
@@ -236,16 +245,16 @@ def _train(run: Any, params: dict, show_progress: bool, say: Any,
     from jaxmlp.core.compiled import enable_compilation_cache
     from jaxmlp.core.program import DivergenceError
     from jaxmlp.data.tables import TableError
+    from jaxmlp.workflows.stream import train_table_stream
     from jaxmlp.workflows.table import train_table
 
     enable_compilation_cache()
+    fit = train_table_stream if run.stream else train_table
     epochs = int(params["max_iter"])
     try:
         with progress_bar(epochs, "epochs", enabled=show_progress) as bar:
             progress = None if bar is None else lambda done, loss: bar(done)
-            result = train_table(
-                run, progress, on_prepared=lambda table: _prepared(run.data, table, say)
-            )
+            result = fit(run, progress, on_prepared=lambda table: _prepared(run.data, table, say))
     except TableError as e:
         fail(str(e))
     except DivergenceError as e:
@@ -260,8 +269,9 @@ def _prepared(data: Path, table: Any, say: Any) -> None:
     for note in table.warnings:
         err.print(f"Warning: {note}")
     split = table.split
-    say(f"jaxmlp train: {data} -> {len(split.X_train)} train / "
-        f"{len(split.X_test)} validation rows, {len(table.schema.features)} features "
+    rows = split.meta.get("rows", {"train": len(split.X_train), "validation": len(split.X_test)})
+    say(f"jaxmlp train: {data} -> {rows['train']} train / "
+        f"{rows['validation']} validation rows, {len(table.schema.features)} features "
         f"({split.X_train.shape[1]} after encoding), {len(table.classes)} classes")  # fmt: skip
 
 

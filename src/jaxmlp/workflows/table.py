@@ -55,6 +55,7 @@ class TableTrainConfig:
     drop_missing_target: bool = False
     baseline: bool = True
     devices: int | None = None  # data-parallel over this many devices (all processes')
+    stream: bool = False  # read row groups one at a time (jaxmlp.workflows.stream)
 
 
 @dataclasses.dataclass
