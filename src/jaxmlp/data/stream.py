@@ -117,7 +117,7 @@ def csv_to_parquet(csv: Path, progress: Callable[[int, int], None] | None = None
     import pyarrow.parquet as pq
 
     out = converted_path(csv)
-    if out.exists() and out.stat().st_mtime >= csv.stat().st_mtime:
+    if out.is_file() and out.stat().st_mtime >= csv.stat().st_mtime:
         return out
 
     def unwritable(reason: str) -> TableError:
