@@ -168,7 +168,8 @@ def train_block(block: BlockInput, in_worker: bool = True, program: Any = None) 
     :func:`~jaxmlp.core.devices.limit_xla_threads`)."""
     if in_worker:
         limit_xla_threads(block.threads)
-        if block.cache and not jax.config.jax_compilation_cache_dir:
+        cached = jax.config.jax_compilation_cache_dir  # type: ignore[attr-defined]
+        if block.cache and not cached:
             enable_compilation_cache(block.cache)
     began = time.perf_counter()
     if program is None:

@@ -288,7 +288,7 @@ def run_jobs(
         record(group, block, [_run_host(jobs[i]) for i in block], time.perf_counter() - began)
     programs: dict[int, bytes] = {}
     if workers > 1:
-        cache = jax.config.jax_compilation_cache_dir or None
+        cache = jax.config.jax_compilation_cache_dir or None  # type: ignore[attr-defined]
         packed = []
         for group, block in engine_blocks:
             if group not in programs:

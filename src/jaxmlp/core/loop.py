@@ -289,5 +289,6 @@ def _on_mesh(mesh: Any, data: Data) -> Data:
     are."""
     if isinstance(data.X, jax.Array) and getattr(data.X.sharding, "mesh", None) == mesh:
         return data
-    host = HostData(*(np.asarray(a) for a in data))
+    host = HostData(np.asarray(data.X), np.asarray(data.Y), np.asarray(data.W),
+                    np.int32(np.asarray(data.n)))  # fmt: skip
     return shard_rows(mesh, pad_rows(host, mesh.size))

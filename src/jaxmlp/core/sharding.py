@@ -55,7 +55,7 @@ def data_mesh(devices: int | Sequence[Any] | None) -> Mesh | None:
     """
     if devices is None:
         return None
-    if isinstance(devices, bool) or not isinstance(devices, int | np.integer):
+    if not isinstance(devices, int | np.integer):
         chosen = list(devices)
         if not chosen:
             raise ValueError("devices is empty; give a device count >= 1 or a list of devices.")
@@ -119,7 +119,8 @@ def shard_rows(mesh: Mesh, data: Data | HostData) -> Data:
     """Rows of ``data`` split over ``mesh``; the row count must divide by the mesh size
     (:func:`pad_rows`)."""
     rows, full = _sharding(mesh, True), _sharding(mesh, False)
-    return Data(*(_place(a, rows) for a in data[:3]), _place(data.n, full))
+    X, Y, W = (_place(a, rows) for a in data[:3])
+    return Data(X, Y, W, _place(data.n, full))
 
 
 def replicate(mesh: Mesh, tree: Any) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -31,6 +32,10 @@ def _chunk(program: Program, hyper: Hyper, state: State, data: Data) -> tuple[St
     out = train_epoch(program, hyper, program.optimizer(hyper), state, data)
     new = state._replace(params=out.params, opt_state=out.opt_state, key=out.key)
     return new, out.loss * data.n.astype(out.loss.dtype)
+
+
+def _number(a: Any) -> float:
+    return float(np.asarray(a))
 
 
 def train_chunks(
@@ -71,10 +76,11 @@ def train_chunks(
         raise ValueError("training in chunks needs a mini-batch program (batch_size).")
     losses: list[float] = []
     metrics: list[np.ndarray] = []
-    best, no_improve, done = float(np.asarray(state.best_loss)), 0, False
-    t = float(np.asarray(state.t))
+    best, no_improve, done = _number(state.best_loss), 0, False
+    t = _number(state.t)
     for e in range(max_epochs):
-        sums, rows = [], 0
+        sums: list[jax.Array] = []
+        rows = 0
         for chunk in epoch_chunks(e):
             state, loss_sum = _chunk(program, hyper, state, chunk.device())
             if sums:  # at most two chunks on the device: dispatch would otherwise queue them all
@@ -89,13 +95,15 @@ def train_chunks(
         metrics.append(np.asarray(evaluate(program, hyper, state.params, evals))
                        if evals else np.zeros((0, 2), np.float32))  # fmt: skip
         if program.stopping == "loss":  # scikit-learn's rule on the training loss
-            no_improve = no_improve + 1 if loss > best - float(hyper.tol) else 0
+            no_improve = no_improve + 1 if loss > best - _number(hyper.tol) else 0
             best = min(best, loss)
-            done = no_improve > float(hyper.n_iter_no_change)
+            done = no_improve > _number(hyper.n_iter_no_change)
         dtype = np.asarray(state.t).dtype
-        state = state._replace(epoch=np.int32(np.asarray(state.epoch) + 1), t=dtype.type(t),
-                               best_loss=dtype.type(best), no_improve=np.int32(no_improve),
-                               done=np.bool_(done))  # fmt: skip
+        counters: dict[str, Any] = dict(
+            epoch=np.asarray(np.asarray(state.epoch) + 1, np.int32), t=np.asarray(t, dtype),
+            best_loss=np.asarray(best, dtype), no_improve=np.asarray(no_improve, np.int32),
+            done=np.asarray(done))  # fmt: skip
+        state = state._replace(**counters)
         result = RunResult(state, np.asarray(losses), np.stack(metrics))
         if callback is not None:
             callback(e + 1, result)

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import joblib
 
@@ -135,7 +136,8 @@ def _ray(address: str | None, workers: int | None) -> Iterator[int]:
                 "start one with `ray start --head` and pass the address it prints "
                 "(HOST:PORT, default port 6379)."
             )
-    options = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
+    options: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False,
+                                   configure_logging=False)  # fmt: skip
     try:
         if address is None:
             ray.init(num_cpus=workers or _cores(), _node_ip_address="127.0.0.1", **options)
