@@ -232,6 +232,13 @@ def job(est: MLPClassifier, plan: FitPlan,
     )  # fmt: skip
 
 
+def fresh_job(est: MLPClassifier, X: Any, y: Any) -> Job:
+    """The engine job of a fresh ``est.fit(X, y)`` without running it, for a caller that
+    feeds the rows itself (``jaxmlp train --stream``: ``X``, ``y`` are a sample that fixes
+    the network, the classes and the initial weights); its ``finish`` stores the result."""
+    return job(est, est._plan(X, y, None, incremental=False))
+
+
 def run(the_job: Job, callback: Callable[[int, float], None] | None = None) -> None:
     """Train one job alone and store its result; ``callback(epochs_done, loss)`` after
     every chunk of epochs."""

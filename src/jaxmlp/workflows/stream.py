@@ -133,12 +133,11 @@ def train_table_stream(config: Any, progress: Callable[[int, float], None] | Non
         raise TableError(f"Class(es) {', '.join(str(classes[m]) for m in missing)} of "
                          f"'{config.target}' are too rare to sample; --stream needs every "
                          "class among its sampled training rows.")  # fmt: skip
-    plan = estimator._plan(X_s, y_s, None, incremental=False)
-    job = bridge.job(estimator, plan)
-    F, B, dtype = job.data.X.shape[1], int(plan.program.batch or 1), plan.dtype
+    job = bridge.fresh_job(estimator, X_s, y_s)
+    F, B, dtype = job.data.X.shape[1], int(job.program.batch or 1), job.dtype
 
     def targets(y: np.ndarray) -> np.ndarray:  # as the estimator's plan: see its targets
-        return y if plan.program.loss == "softmax" else (y == 1)[:, None].astype(dtype)
+        return y if job.program.loss == "softmax" else (y == 1)[:, None].astype(dtype)
 
     size = max(B, (CHUNK_ROWS // B) * B)
     columns = [*schema.features, config.target]
