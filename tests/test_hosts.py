@@ -146,3 +146,34 @@ def test_a_peer_dying_mid_run_ends_the_other_within_the_timeout(table, tmp_path)
     assert "process 0: lost contact with the other processes" in err
     assert "Traceback" not in err
     assert not out.exists()
+
+
+def test_mismatched_counts_and_a_table_one_process_cannot_read(table, tmp_path):
+    path, _ = table
+    out = tmp_path / "m"
+    port = free_port()
+
+    def start(data, i, n):
+        args = [*CLI, "train", str(data), "--target", "label", "--max-iter", "5",
+                "--no-baseline", "--out", str(out), "--coordinator-address",
+                f"127.0.0.1:{port}", "--num-processes", str(n), "--process-id", str(i),
+                "--connect-timeout", "5"]  # fmt: skip
+        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)  # fmt: skip
+
+    first, second = start(path, 0, 2), start(path, 1, 3)
+    _, err1 = second.communicate(timeout=120)
+    _, err0 = first.communicate(timeout=120)
+    assert second.returncode == 2
+    assert "process 1: --num-processes 3 but the coordinator at" in err1
+    assert "runs 2 processes" in err1
+    assert first.returncode == 1 and "process 0:" in err0 and "Traceback" not in err0
+    assert not out.exists()
+    port = free_port()
+    first, second = start(path, 0, 2), start(tmp_path / "missing.csv", 1, 2)
+    _, err1 = second.communicate(timeout=120)
+    _, err0 = first.communicate(timeout=120)
+    assert second.returncode == 2
+    assert f"process 1: cannot read the table '{tmp_path / 'missing.csv'}'" in err1
+    assert first.returncode == 1 and "not all 2 processes joined" in err0
+    assert not out.exists()

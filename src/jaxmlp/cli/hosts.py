@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -94,9 +95,10 @@ def supervise(processes: Any, timeout: float) -> int:
 
 
 def join_processes(address: str | None, num_processes: int | None, process_id: int | None,
-                    timeout: float) -> int | None:  # fmt: skip
+                   timeout: float, data: Path) -> int | None:  # fmt: skip
     """With several processes: this one's id once it has joined the others (the command
-    itself supervises a child that joins, see :mod:`jaxmlp.cli.hosts`); else None."""
+    itself supervises a child that joins, see :mod:`jaxmlp.cli.hosts`); else None.
+    ``data``: the table every process must be able to read."""
     from jaxmlp.core.hosts import HostsError, connect, from_environment
 
     try:
@@ -106,10 +108,19 @@ def join_processes(address: str | None, num_processes: int | None, process_id: i
     if processes is None:
         return None
     if not os.environ.get(CHILD):
+        if not (data.is_file() or data.is_dir()) or not os.access(data, os.R_OK):
+            why = "it does not exist" if not data.exists() else "no read permission"
+            fail(f"{processes.name()}: cannot read the table '{data}' ({why}); every process "
+                 "needs it at the path it is given (a shared file system, or a copy on each "
+                 "host).")  # fmt: skip
         raise typer.Exit(supervise(processes, timeout))
     connect(processes, timeout, heartbeat=timeout)
     import jax
 
+    if processes.num_processes is not None and jax.process_count() != processes.num_processes:
+        fail(f"{processes.name()}: --num-processes {processes.num_processes} but the "
+             f"coordinator at {processes.address} runs {jax.process_count()} processes; give "
+             "every process the same --num-processes.")  # fmt: skip
     return jax.process_index()
 
 

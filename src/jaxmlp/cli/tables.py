@@ -19,6 +19,7 @@ from jaxmlp.cli import options as opt
 from jaxmlp.cli.common import err, fail, out, printer
 from jaxmlp.cli.hosts import check_devices, join_processes, lost_peer
 from jaxmlp.cli.progress import progress_bar
+from jaxmlp.cli.stream import convert_csv
 
 __all__ = ["evaluate", "predict", "train"]
 
@@ -197,7 +198,8 @@ def train(
             "--stream trains on one device of one process with a validation sample of the "
             "table; drop --devices / --coordinator-address / --test-file."
         )
-    rank = join_processes(coordinator_address, num_processes, process_id, connect_timeout)
+    rank = join_processes(coordinator_address, num_processes, process_id, connect_timeout,
+                          data)  # fmt: skip
     devices = check_devices(devices, rank is not None)
     quiet = quiet or bool(rank)  # only process 0 prints, writes and compares
     say = printer(quiet or as_json)
@@ -219,6 +221,8 @@ def train(
                            tuple(columns["categorical"] or ()), tuple(columns["numeric"] or ()),
                            test_size, test_file, drop_missing_target,
                            baseline and not rank and not stream, devices, stream)  # fmt: skip
+    if stream:
+        convert_csv(data, not (quiet or as_json))
     try:
         result = _train(run, params, not (quiet or as_json), say, show_notes=not rank)
     except RuntimeError as e:  # jax.errors.JaxRuntimeError: a collective failed
