@@ -233,6 +233,43 @@ def run_jobs(
     # program's mesh does not apply
     jobs = [dataclasses.replace(j, program=dataclasses.replace(j.program, mesh=None))
             if j.program.mesh is not None else j for j in jobs]  # fmt: skip
+    workers = effective_workers(n_jobs)
+    cut = _cut(jobs, models_per_program, budget, workers)
+    errors: list[BaseException | None] = [None] * len(jobs)
+    done = 0
+
+    def record(group: int, block: list[int], result: list, seconds: float) -> None:
+        nonlocal done
+        for i, error in zip(block, result, strict=True):
+            errors[i] = error
+        if blocks is not None:
+            blocks.append((group, block, seconds))
+        done += len(block)
+        if progress is not None:
+            progress(done, len(jobs))
+
+    host_blocks = [(g, b) for g, b in cut if jobs[b[0]].host is not None]
+    engine_blocks = [(g, b) for g, b in cut if jobs[b[0]].host is None]
+    for group, block in host_blocks:  # L-BFGS: driven by scipy in this process
+        began = time.perf_counter()
+        record(group, block, [_run_host(jobs[i]) for i in block], time.perf_counter() - began)
+    if workers > 1:
+        outputs = _in_workers(jobs, engine_blocks, workers, n_jobs)
+        for (group, block), out in zip(engine_blocks, outputs, strict=True):
+            record(group, block, unpack([jobs[i] for i in block], out), out.seconds)
+        return errors
+    for group, block in engine_blocks:  # in this process, one block after the other
+        began = time.perf_counter()
+        chunk = [jobs[i] for i in block]
+        out = train_block(pack(chunk, b""), in_worker=False, program=chunk[0].program)
+        record(group, block, unpack(chunk, out), time.perf_counter() - began)
+    return errors
+
+
+def _cut(jobs: Sequence[Job], models_per_program: int | str, budget: int,
+         workers: int) -> list[tuple[int, list[int]]]:  # fmt: skip
+    """``(group, job indices)`` of every block: jobs grouped by program, each group cut
+    into equal blocks that fit the memory budget (and at least ``workers`` of them)."""
     groups: dict[tuple, list[int]] = {}
     for i, job in enumerate(jobs):
         groups.setdefault(job.group_key(), []).append(i)
@@ -260,7 +297,6 @@ def run_jobs(
                     "trained in several programs, one after the other)."
                 )
         plans.append((members, max(1, size)))
-    workers = effective_workers(n_jobs)
     cut = []  # (group, job indices) per block
     for group, (members, size) in enumerate(plans):
         if workers > 1 and jobs[members[0]].host is None:
@@ -268,48 +304,26 @@ def run_jobs(
         n_blocks = -(-len(members) // size)
         cut += [(group, [int(i) for i in part])
                 for part in np.array_split(np.asarray(members), n_blocks)]  # fmt: skip
-    errors: list[BaseException | None] = [None] * len(jobs)
-    done = 0
+    return cut
 
-    def record(group: int, block: list[int], result: list, seconds: float) -> None:
-        nonlocal done
-        for i, error in zip(block, result, strict=True):
-            errors[i] = error
-        if blocks is not None:
-            blocks.append((group, block, seconds))
-        done += len(block)
-        if progress is not None:
-            progress(done, len(jobs))
 
-    host_blocks = [(g, b) for g, b in cut if jobs[b[0]].host is not None]
-    engine_blocks = [(g, b) for g, b in cut if jobs[b[0]].host is None]
-    for group, block in host_blocks:  # L-BFGS: driven by scipy in this process
-        began = time.perf_counter()
-        record(group, block, [_run_host(jobs[i]) for i in block], time.perf_counter() - began)
+def _in_workers(jobs: Sequence[Job], engine_blocks: list, workers: int,
+                n_jobs: int | None) -> Any:  # fmt: skip
+    """The blocks' :class:`~jaxmlp.core.blocks.BlockOutput`, trained by joblib's workers
+    (as they come, where the backend can stream results; Ray's cannot)."""
+    cache = jax.config.jax_compilation_cache_dir or None  # type: ignore[attr-defined]
     programs: dict[int, bytes] = {}
-    if workers > 1:
-        cache = jax.config.jax_compilation_cache_dir or None  # type: ignore[attr-defined]
-        packed = []
-        for group, block in engine_blocks:
-            if group not in programs:
-                programs[group] = pickled_program(jobs[block[0]].program)
-            packed.append(pack([jobs[i] for i in block], programs[group],
-                               local_threads(workers), cache))  # fmt: skip
-        # results as they come (a progress bar moves) where the backend can; Ray's cannot
-        backend = joblib.parallel.get_active_backend()[0]
-        streams = getattr(backend, "supports_return_generator", False)
-        outputs = joblib.Parallel(
-            n_jobs=n_jobs, return_as="generator" if streams else "list", max_nbytes=None
-        )(joblib.delayed(train_block)(p) for p in packed)
-        for (group, block), out in zip(engine_blocks, outputs, strict=True):
-            record(group, block, unpack([jobs[i] for i in block], out), out.seconds)
-        return errors
-    for group, block in engine_blocks:  # in this process, one block after the other
-        began = time.perf_counter()
-        chunk = [jobs[i] for i in block]
-        out = train_block(pack(chunk, b""), in_worker=False, program=chunk[0].program)
-        record(group, block, unpack(chunk, out), time.perf_counter() - began)
-    return errors
+    packed = []
+    for group, block in engine_blocks:
+        if group not in programs:
+            programs[group] = pickled_program(jobs[block[0]].program)
+        packed.append(pack([jobs[i] for i in block], programs[group],
+                           local_threads(workers), cache))  # fmt: skip
+    backend = joblib.parallel.get_active_backend()[0]
+    streams = getattr(backend, "supports_return_generator", False)
+    return joblib.Parallel(
+        n_jobs=n_jobs, return_as="generator" if streams else "list", max_nbytes=None
+    )(joblib.delayed(train_block)(p) for p in packed)
 
 
 def effective_workers(n_jobs: int | None) -> int:

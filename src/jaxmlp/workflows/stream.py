@@ -90,27 +90,10 @@ def _first_pass(source: stream.RowGroups, config: Any, seed: int, p: float):
             pd.DataFrame(sample).reset_index(drop=True), pd.concat(validation))  # fmt: skip
 
 
-def train_table_stream(config: Any, progress: Callable[[int, float], None] | None = None,
-                       on_prepared: Callable[[Any], None] | None = None) -> Any:  # fmt: skip
-    """Train a table classifier streaming ``config.data`` (Parquet file, folder of Parquet
-    files, or CSV converted once); returns a
-    :class:`~jaxmlp.workflows.table.TableTrainResult` (its sample rows stand in for the
-    table in the report)."""
-    from jaxmlp.workflows.table import TableTrainResult, data_summary, metrics
-
-    estimator = checked_classifier(**config.params)
-    if estimator.solver == "lbfgs" or estimator.early_stopping:
-        raise TableError("--stream trains with mini-batches ('adam' or 'sgd') and stops on the "
-                         "training loss; drop --solver lbfgs / --early-stopping.")  # fmt: skip
-    path = Path(config.data)
-    if path.suffix.lower() in (".csv", ".tsv", ".txt"):
-        path = stream.csv_to_parquet(path, getattr(config, "convert_progress", None))
-    source = stream.RowGroups(path)
-    seed = int(config.params.get("random_state", 0) or 0)
-    p = min(config.test_size, VALIDATION / source.num_rows)
-    schema, notes, classes, categories, sample, val = _first_pass(source, config, seed, p)
-    if len(sample) == 0 or len(val) == 0:
-        raise TableError(f"'{config.data}' has too few rows to stream ({source.num_rows}).")
+def _prepared(config: Any, source: stream.RowGroups, schema: Any, notes: list, classes: Any,
+              categories: dict, sample: Any, val: Any) -> PreparedTable:  # fmt: skip
+    """The preprocessing fitted on the sample (categories from every row), and the sample
+    and validation rows through it."""
     pre = make_preprocessor(schema)
     if schema.categorical:
         known = [categories[c] for c in schema.categorical]  # from every row, not the sample
@@ -126,6 +109,56 @@ def train_table_stream(config: Any, progress: Callable[[int, float], None] | Non
     }
     table = PreparedTable(Split(X_s, y_s, X_v, y_v, meta),
                           pre, classes, schema, notes, (sample, val))  # fmt: skip
+    return table
+
+
+def _result(config: Any, estimator: Any, table: PreparedTable, source: stream.RowGroups,
+            result: RunResult, fit_time: float) -> Any:  # fmt: skip
+    """The :class:`~jaxmlp.workflows.table.TableTrainResult` of a streamed fit."""
+    from jaxmlp.workflows.table import TableTrainResult, data_summary, metrics
+
+    pre, schema, classes = table.preprocessor, table.schema, table.classes
+    sample, val = table.frames
+    X_v, y_v = table.split.X_test, table.split.y_test
+    estimator.eval_curves_ = result.metrics
+    model = TableModel(estimator, pre, schema, config.target, classes)
+    proba = estimator.predict_proba(X_v)
+    scores = {**metrics(y_v, proba, classes), "fit_time_s": fit_time}
+    model.info = {"validation": {k: scores[k] for k in ("accuracy", "log_loss", "roc_auc")},
+                  "rows": {"train": source.num_rows - len(val), "validation": len(val)},
+                  "source": str(config.data), "streamed": True}  # fmt: skip
+    summary = data_summary(sample, config.target, schema)
+    summary["rows"] = source.num_rows
+    summary["note"] = f"columns summarised on a sample of {len(sample)} training rows"
+    converged = [] if estimator.n_iter_ < estimator.max_iter else [
+        f"Maximum iterations ({estimator.max_iter}) reached and the optimization hasn't "
+        "converged yet."]  # fmt: skip
+    return TableTrainResult(model, table, scores, None, proba, result.metrics, summary,
+                            converged)  # fmt: skip
+
+
+def train_table_stream(config: Any, progress: Callable[[int, float], None] | None = None,
+                       on_prepared: Callable[[Any], None] | None = None) -> Any:  # fmt: skip
+    """Train a table classifier streaming ``config.data`` (Parquet file, folder of Parquet
+    files, or CSV converted once); returns a
+    :class:`~jaxmlp.workflows.table.TableTrainResult` (its sample rows stand in for the
+    table in the report)."""
+    estimator = checked_classifier(**config.params)
+    if estimator.solver == "lbfgs" or estimator.early_stopping:
+        raise TableError("--stream trains with mini-batches ('adam' or 'sgd') and stops on the "
+                         "training loss; drop --solver lbfgs / --early-stopping.")  # fmt: skip
+    path = Path(config.data)
+    if path.suffix.lower() in (".csv", ".tsv", ".txt"):
+        path = stream.csv_to_parquet(path, getattr(config, "convert_progress", None))
+    source = stream.RowGroups(path)
+    seed = int(config.params.get("random_state", 0) or 0)
+    p = min(config.test_size, VALIDATION / source.num_rows)
+    schema, notes, classes, categories, sample, val = _first_pass(source, config, seed, p)
+    if len(sample) == 0 or len(val) == 0:
+        raise TableError(f"'{config.data}' has too few rows to stream ({source.num_rows}).")
+    table = _prepared(config, source, schema, notes, classes, categories, sample, val)
+    pre, split = table.preprocessor, table.split
+    X_s, y_s, X_v, y_v = split.X_train, split.y_train, split.X_test, split.y_test
     if on_prepared is not None:
         on_prepared(table)
     missing = sorted(set(range(len(classes))) - set(y_s.tolist()))
@@ -169,19 +202,4 @@ def train_table_stream(config: Any, progress: Callable[[int, float], None] | Non
     with warnings.catch_warnings():  # said once, as a note, below
         warnings.simplefilter("ignore", ConvergenceWarning)
         job.finish(RunResult(result.state, result.losses, result.metrics[:, :0]))
-    fit_time = time.perf_counter() - t0
-    estimator.eval_curves_ = result.metrics
-    model = TableModel(estimator, pre, schema, config.target, classes)
-    proba = estimator.predict_proba(X_v)
-    scores = {**metrics(y_v, proba, classes), "fit_time_s": fit_time}
-    model.info = {"validation": {k: scores[k] for k in ("accuracy", "log_loss", "roc_auc")},
-                  "rows": {"train": source.num_rows - len(val), "validation": len(val)},
-                  "source": str(config.data), "streamed": True}  # fmt: skip
-    summary = data_summary(sample, config.target, schema)
-    summary["rows"] = source.num_rows
-    summary["note"] = f"columns summarised on a sample of {len(sample)} training rows"
-    converged = [] if estimator.n_iter_ < estimator.max_iter else [
-        f"Maximum iterations ({estimator.max_iter}) reached and the optimization hasn't "
-        "converged yet."]  # fmt: skip
-    return TableTrainResult(model, table, scores, None, proba, result.metrics, summary,
-                            converged)  # fmt: skip
+    return _result(config, estimator, table, source, result, time.perf_counter() - t0)
