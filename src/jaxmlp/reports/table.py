@@ -182,6 +182,7 @@ def render_table_report(title: str, summary: dict, images: dict[str, bytes]) -> 
         for r in jx["per_class"]
     )
     data = summary["data"]
+    note = f" The {html.escape(data['note'])}." if data.get("note") else ""
     columns = "".join(
         f"<tr><td>{html.escape(c['column'])}</td><td>{c['kind']}</td>"
         f"<td>{html.escape(c['dtype'])}</td><td>{c['missing']}</td><td>{c['distinct']}</td></tr>"
@@ -207,7 +208,7 @@ def render_table_report(title: str, summary: dict, images: dict[str, bytes]) -> 
 <h2>Decision surface</h2>
 <div class="row">{figure(images, "decision", "Predicted class over a 2-D view of the data")}</div>
 <h2>Data</h2>
-<p>{data["rows"]} rows, {len(data["columns"])} columns.</p>
+<p>{data["rows"]} rows, {len(data["columns"])} columns.{note}</p>
 <div class="row"><table id="columns"><thead><tr><th>column</th><th>kind</th><th>dtype</th>
 <th>missing</th><th>distinct</th></tr></thead><tbody>{columns}</tbody></table>
 <table id="balance"><thead><tr><th>class</th><th>rows</th></tr></thead>

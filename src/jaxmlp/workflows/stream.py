@@ -129,7 +129,10 @@ def _result(config: Any, estimator: Any, table: PreparedTable, source: stream.Ro
                   "source": str(config.data), "streamed": True}  # fmt: skip
     summary = data_summary(sample, config.target, schema)
     summary["rows"] = source.num_rows
-    summary["note"] = f"columns summarised on a sample of {len(sample)} training rows"
+    summary["note"] = (
+        f"columns' missing and distinct counts are of the {len(sample):,} "
+        "training rows sampled in the first pass (--stream)"
+    )
     converged = [] if estimator.n_iter_ < estimator.max_iter else [
         f"Maximum iterations ({estimator.max_iter}) reached and the optimization hasn't "
         "converged yet."]  # fmt: skip
