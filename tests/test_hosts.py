@@ -7,6 +7,7 @@ nothing written.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,6 +20,9 @@ import pytest
 from sklearn.datasets import make_classification
 
 import jaxmlp
+from jaxmlp.data.stream import RowGroups
+from jaxmlp.workflows.shares import read_rows as shares_read
+from jaxmlp.workflows.shares import share_of
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +55,7 @@ def processes(port: int, i: int, n: int = 2, timeout: str = "60") -> list[str]:
             "--process-id", str(i), "--connect-timeout", timeout]  # fmt: skip
 
 
-def test_two_processes_train_the_model_one_process_trains_on_two_devices(table, tmp_path):
+def test_two_processes_reading_their_own_rows_train_the_one_process_model(table, tmp_path):
     path, df = table
     port = free_port()
     env = {**os.environ, "XLA_FLAGS": ""}
@@ -61,10 +65,14 @@ def test_two_processes_train_the_model_one_process_trains_on_two_devices(table, 
     outs = [r.communicate(timeout=240) for r in runs]
     for r, (_, err) in zip(runs, outs, strict=True):
         assert r.returncode == 0, err
-    assert "process 1: trained its part of every batch; process 0 writes" in outs[1][1]
+    # each process trained on (and read the row groups of) its own half of the rows
+    assert re.search(r"process 1: trained on its (\d+) of the (\d+) training rows", outs[1][1])
+    mine, total = map(int, re.search(r"its (\d+) of the (\d+)", outs[1][1]).groups())
+    assert total // 2 - 1 <= mine <= total // 2 + 1
     assert "validation accuracy" in outs[0][0] and not outs[1][0].strip()
     assert "Gloo" not in outs[0][1] + outs[0][0]  # the runtime's chatter is filtered
-    one = subprocess.run(train_args(path, tmp_path / "one", "--devices", "2"),
+    # the same command on one process (two simulated devices): the same model
+    one = subprocess.run(train_args(path, tmp_path / "one", *processes(free_port(), 0, n=1)),
                          capture_output=True, text=True, timeout=240,
                          env={**os.environ,
                               "XLA_FLAGS": "--xla_force_host_platform_device_count=2"})  # fmt: skip
@@ -73,6 +81,32 @@ def test_two_processes_train_the_model_one_process_trains_on_two_devices(table, 
     features = df.drop(columns="label")
     np.testing.assert_allclose(a.predict_proba(features), b.predict_proba(features), atol=1e-6)
     assert a.estimator.get_params()["devices"] is None  # where it trained is not saved
+
+
+def test_shares_split_the_training_rows_and_each_reads_only_its_row_groups(table, tmp_path,
+                                                                          monkeypatch):  # fmt: skip
+    sizes = [300, 300, 300, 101]
+    shares = [share_of(sizes, 0, 0.25, p, 3, multiple=2) for p in range(3)]
+    train = np.concatenate([s.train for s in shares])
+    val = np.concatenate([s.validation for s in shares])
+    assert len(set(train)) == len(train) == shares[0].n_train  # disjoint, complete
+    assert not set(train) & set(val) and len(train) + len(val) == sum(sizes)
+    assert np.all(np.diff(train) > 0)  # contiguous shares in table order
+    assert all(s.size % 2 == 0 and len(s.train) <= s.size for s in shares)
+    assert [len(s.train) == shares[0].size for s in shares[:-1]] == [True, True]  # padding last
+    parquet = tmp_path / "t.parquet"
+    _, df = table
+    df.to_parquet(parquet, row_group_size=100)
+    seen = []
+    real = RowGroups.read
+    monkeypatch.setattr(
+        RowGroups, "read", lambda self, i, c=None: seen.append(i) or real(self, i, c)
+    )
+    source = RowGroups(parquet)
+    first = share_of([p.rows for p in source.pieces], 0, 0.25, 0, 2)
+    rows = shares_read(source, first.train, list(source.columns))
+    assert len(rows) == len(first.train) and max(seen) <= first.train[-1] // 100
+    assert max(seen) < len(source.pieces) - 2  # the second half's row groups were not read
 
 
 def _bad(tmp_path, path, *extra: str, env: dict | None = None, timeout: int = 60):

@@ -51,7 +51,7 @@ def test_streamed_fit_equals_the_in_memory_fit_on_the_same_rows(tmp_path, monkey
     # the training rows, in file order: all but the validation rows the first pass drew
     p = min(0.25, ws.VALIDATION / len(df))
     parts = [pq.ParquetFile(path).read_row_group(g).to_pandas() for g in range(8)]
-    train = pd.concat([f[~ws._validation_mask(0, g, len(f), p)] for g, f in enumerate(parts)])
+    train = pd.concat([f[~ws.validation_mask(0, g, len(f), p)] for g, f in enumerate(parts)])
     assert result.model.info["rows"] == {"train": len(train), "validation": len(df) - len(train)}
     X = model.preprocessor.transform(clean_features(train, model.schema)).astype(np.float32)
     _, y = np.unique(train["label"].astype(str), return_inverse=True)

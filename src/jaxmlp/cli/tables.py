@@ -220,7 +220,8 @@ def train(
     run = TableTrainConfig(data, target, params, columns["features"],
                            tuple(columns["categorical"] or ()), tuple(columns["numeric"] or ()),
                            test_size, test_file, drop_missing_target,
-                           baseline and not rank and not stream, devices, stream)  # fmt: skip
+                           baseline and rank is None and not stream, devices, stream,
+                           shared=rank is not None)  # fmt: skip
     if stream:
         convert_csv(data, not (quiet or as_json))
     try:
@@ -230,8 +231,9 @@ def train(
             raise
         fail(lost_peer(rank, e), code=1)
     if rank:
-        err.print(f"process {rank}: trained its part of every batch; process 0 writes "
-                  f"{out_dir}/")  # fmt: skip
+        err.print(f"process {rank}: trained on its {result.model.info['rows']['this process']} "
+                  f"of the {result.model.info['rows']['train']} training rows; process 0 "
+                  f"writes {out_dir}/")  # fmt: skip
         return
     from jaxmlp.io.model_files import ModelFileError
     from jaxmlp.reports.table import write_table_model
@@ -249,11 +251,14 @@ def _train(run: Any, params: dict, show_progress: bool, say: Any,
     from jaxmlp.core.compiled import enable_compilation_cache
     from jaxmlp.core.program import DivergenceError
     from jaxmlp.data.tables import TableError
+    from jaxmlp.workflows.shares import train_table_shared
     from jaxmlp.workflows.stream import train_table_stream
     from jaxmlp.workflows.table import train_table
 
     enable_compilation_cache()
     fit = train_table_stream if run.stream else train_table
+    if run.shared:  # several processes: each reads its own rows
+        fit = train_table_shared
     epochs = int(params["max_iter"])
     try:
         with progress_bar(epochs, "epochs", enabled=show_progress) as bar:

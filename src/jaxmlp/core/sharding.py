@@ -31,6 +31,7 @@ __all__ = [
     "DeviceCountError",
     "constrain_rows",
     "data_mesh",
+    "global_rows",
     "pad_rows",
     "replicate",
     "shard_rows",
@@ -121,6 +122,15 @@ def shard_rows(mesh: Mesh, data: Data | HostData) -> Data:
     rows, full = _sharding(mesh, True), _sharding(mesh, False)
     X, Y, W = (_place(a, rows) for a in data[:3])
     return Data(X, Y, W, _place(data.n, full))
+
+
+def global_rows(mesh: Mesh, local: HostData, n_total: int) -> Data:
+    """Across processes: this process's rows ``local`` (the same padded count on every
+    process, its devices' part of the rows in process order) as its part of global arrays;
+    ``n_total`` real rows in all, the padding after them (on the last process)."""
+    rows = _sharding(mesh, True)
+    X, Y, W = (jax.make_array_from_process_local_data(rows, np.asarray(a)) for a in local[:3])
+    return Data(X, Y, W, _place(np.int32(n_total), _sharding(mesh, False)))
 
 
 def replicate(mesh: Mesh, tree: Any) -> Any:

@@ -35,14 +35,22 @@ from jaxmlp.sklearn import bridge
 from jaxmlp.sklearn.classifier import checked_classifier
 from jaxmlp.sklearn.table_model import TableModel
 
-__all__ = ["CHUNK_ROWS", "SAMPLE", "VALIDATION", "train_table_stream"]
+__all__ = [
+    "CHUNK_ROWS",
+    "SAMPLE",
+    "VALIDATION",
+    "prepared_from_sample",
+    "table_result",
+    "train_table_stream",
+    "validation_mask",
+]
 
 SAMPLE = 100_000
 VALIDATION = 20_000
 CHUNK_ROWS = 65_536  # rows per training chunk: the shuffle buffer (whole batches)
 
 
-def _validation_mask(seed: int, index: int, rows: int, p: float) -> np.ndarray:
+def validation_mask(seed: int, index: int, rows: int, p: float) -> np.ndarray:
     return np.random.default_rng([seed, index]).random(rows) < p
 
 
@@ -68,7 +76,7 @@ def _first_pass(source: stream.RowGroups, config: Any, seed: int, p: float):
         targets.update(frame[config.target].unique().tolist())
         for c in schema.categorical:
             categories[c].update(frame[c].dropna().astype(str).unique().tolist())
-        held_out = _validation_mask(seed, i, len(frame), p)
+        held_out = validation_mask(seed, i, len(frame), p)
         validation.append(frame[held_out])
         rest = frame[~held_out]
         room = SAMPLE - len(sample)
@@ -90,8 +98,9 @@ def _first_pass(source: stream.RowGroups, config: Any, seed: int, p: float):
             pd.DataFrame(sample).reset_index(drop=True), pd.concat(validation))  # fmt: skip
 
 
-def _prepared(config: Any, source: stream.RowGroups, schema: Any, notes: list, classes: Any,
-              categories: dict, sample: Any, val: Any) -> PreparedTable:  # fmt: skip
+def prepared_from_sample(config: Any, source: stream.RowGroups, schema: Any, notes: list,
+                         classes: Any, categories: dict, sample: Any,
+                         val: Any) -> PreparedTable:  # fmt: skip
     """The preprocessing fitted on the sample (categories from every row), and the sample
     and validation rows through it."""
     pre = make_preprocessor(schema)
@@ -112,7 +121,7 @@ def _prepared(config: Any, source: stream.RowGroups, schema: Any, notes: list, c
     return table
 
 
-def _result(config: Any, estimator: Any, table: PreparedTable, source: stream.RowGroups,
+def table_result(config: Any, estimator: Any, table: PreparedTable, source: stream.RowGroups,
             result: RunResult, fit_time: float) -> Any:  # fmt: skip
     """The :class:`~jaxmlp.workflows.table.TableTrainResult` of a streamed fit."""
     from jaxmlp.workflows.table import TableTrainResult, data_summary, metrics
@@ -159,7 +168,7 @@ def train_table_stream(config: Any, progress: Callable[[int, float], None] | Non
     schema, notes, classes, categories, sample, val = _first_pass(source, config, seed, p)
     if len(sample) == 0 or len(val) == 0:
         raise TableError(f"'{config.data}' has too few rows to stream ({source.num_rows}).")
-    table = _prepared(config, source, schema, notes, classes, categories, sample, val)
+    table = prepared_from_sample(config, source, schema, notes, classes, categories, sample, val)
     pre, split = table.preprocessor, table.split
     X_s, y_s, X_v, y_v = split.X_train, split.y_train, split.X_test, split.y_test
     if on_prepared is not None:
@@ -181,7 +190,7 @@ def train_table_stream(config: Any, progress: Callable[[int, float], None] | Non
     def rows(order: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for i in order:
             frame = source.read(int(i), columns)
-            frame = frame[~_validation_mask(seed, int(i), len(frame), p)]
+            frame = frame[~validation_mask(seed, int(i), len(frame), p)]
             X = pre.transform(clean_features(frame, schema)).astype(dtype)
             y = encode_target(frame[config.target].to_numpy(), classes)[1]
             yield np.pad(X, ((0, 0), (0, F - X.shape[1]))), targets(y)
@@ -205,4 +214,4 @@ def train_table_stream(config: Any, progress: Callable[[int, float], None] | Non
     with warnings.catch_warnings():  # said once, as a note, below
         warnings.simplefilter("ignore", ConvergenceWarning)
         job.finish(RunResult(result.state, result.losses, result.metrics[:, :0]))
-    return _result(config, estimator, table, source, result, time.perf_counter() - t0)
+    return table_result(config, estimator, table, source, result, time.perf_counter() - t0)

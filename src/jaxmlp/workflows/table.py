@@ -56,6 +56,7 @@ class TableTrainConfig:
     baseline: bool = True
     devices: int | None = None  # data-parallel over this many devices (all processes')
     stream: bool = False  # read row groups one at a time (jaxmlp.workflows.stream)
+    shared: bool = False  # several processes, each reading its rows (jaxmlp.workflows.shares)
 
 
 @dataclasses.dataclass
