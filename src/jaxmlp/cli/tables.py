@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, cast
 
@@ -19,67 +18,10 @@ from jaxmlp.cli import options as opt
 from jaxmlp.cli.common import err, fail, out, printer
 from jaxmlp.cli.hosts import check_devices, join_processes, lost_peer
 from jaxmlp.cli.progress import progress_bar
+from jaxmlp.cli.settings import check_params, estimator_params, read_config
 from jaxmlp.cli.stream import convert_csv
 
 __all__ = ["evaluate", "predict", "train"]
-
-# estimator flags: CLI name -> (MLPClassifier parameter, converter); also the TOML keys
-ESTIMATOR_OPTIONS = {
-    "hidden": ("hidden_layer_sizes", None),
-    "activation": ("activation", str),
-    "solver": ("solver", str),
-    "alpha": ("alpha", float),
-    "lr": ("learning_rate_init", float),
-    "learning_rate": ("learning_rate", str),
-    "max_iter": ("max_iter", int),
-    "batch_size": ("batch_size", None),
-    "momentum": ("momentum", float),
-    "early_stopping": ("early_stopping", bool),
-    "n_iter_no_change": ("n_iter_no_change", int),
-    "tol": ("tol", float),
-    "dropout": ("dropout", float),
-    "class_weight": ("class_weight", None),
-    "random_state": ("random_state", int),
-    "dtype": ("dtype", None),
-}
-
-
-def _read_config(path: Path) -> dict[str, Any]:
-    try:
-        config = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        fail(f"Config file '{path}' does not exist.")
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        fail(f"Config file '{path}' is not valid TOML: {e}.")
-    section = config.get("model", config)
-    unknown = sorted(set(section) - set(ESTIMATOR_OPTIONS))
-    if unknown:
-        fail(f"Config file '{path}' has unknown key(s) {', '.join(unknown)}. Known keys: "
-             f"{', '.join(sorted(ESTIMATOR_OPTIONS))}.")  # fmt: skip
-    return dict(section)
-
-
-def _estimator_params(ctx: typer.Context, given: dict[str, Any], config: dict) -> dict:
-    """Defaults < config file < flags given on the command line."""
-    params: dict[str, Any] = {}
-    for name, (param, convert) in ESTIMATOR_OPTIONS.items():
-        source = ctx.get_parameter_source(name)
-        if source is not None and source.name == "COMMANDLINE":
-            value = given[name]
-        elif name in config:
-            value = config[name]
-            if name == "hidden":
-                value = opt.parse_hidden(",".join(map(str, value)) if isinstance(value, list)
-                                         else str(value))  # fmt: skip
-            elif name == "batch_size":
-                value = opt.batch_size(str(value))
-        else:
-            value = given[name]
-        if value is None and name == "class_weight":
-            continue
-        params[param] = convert(value) if convert and value is not None else value
-    params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-    return params
 
 
 def _check_out(path: Path, force: bool) -> None:
@@ -94,17 +36,6 @@ def _check_out(path: Path, force: bool) -> None:
         check_can_write_dir(path.absolute().parent)
     except ValueError as e:
         fail(str(e))
-
-
-def _validated(params: dict) -> None:
-    from sklearn.utils._param_validation import InvalidParameterError
-
-    from jaxmlp.sklearn.classifier import checked_classifier
-
-    try:
-        checked_classifier(**params)
-    except InvalidParameterError as e:
-        fail(f"{e} (set by a flag or --config).")
 
 
 def train(
@@ -123,6 +54,10 @@ def train(
     numeric: Annotated[
         str | None, typer.Option(callback=opt.columns,
                                  help="Columns to treat as numeric, comma-separated.")
+    ] = None,
+    keep_column: Annotated[
+        list[str] | None, typer.Option(help="Use this column though it looks like an id "
+                                       "(left out by default); repeat for several.")
     ] = None,
     test_size: Annotated[
         float, typer.Option(callback=opt.number(opt.fraction, "--test-size", "0.25"),
@@ -208,8 +143,8 @@ def train(
                  momentum=momentum, early_stopping=early_stopping,
                  n_iter_no_change=n_iter_no_change, tol=tol, dropout=dropout,
                  class_weight=class_weight, random_state=random_state, dtype=dtype)  # fmt: skip
-    params = _estimator_params(ctx, given, _read_config(config) if config is not None else {})
-    _validated(params)
+    params = estimator_params(ctx, given, read_config(config) if config is not None else {})
+    check_params(params)
     if not rank:
         _check_out(out_dir, force)
     from jaxmlp.workflows.table import TableTrainConfig
@@ -221,7 +156,8 @@ def train(
                            tuple(columns["categorical"] or ()), tuple(columns["numeric"] or ()),
                            test_size, test_file, drop_missing_target,
                            baseline and rank is None and not stream, devices, stream,
-                           shared=rank is not None)  # fmt: skip
+                           shared=rank is not None,
+                           keep=tuple(keep_column or ()))  # fmt: skip
     if stream:
         convert_csv(data, not (quiet or as_json))
     try:

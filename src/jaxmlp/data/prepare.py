@@ -98,6 +98,7 @@ def prepare_table(
     test_df=None,
     seed: int = 0,
     drop_missing_target: bool = False,
+    keep: tuple[str, ...] = (),
 ) -> PreparedTable:
     """Split a table stratified by its target (or use ``test_df``) and fit the
     preprocessing on the training rows.
@@ -111,7 +112,7 @@ def prepare_table(
     from sklearn.model_selection import train_test_split
 
     df = df.set_axis([str(c) for c in df.columns], axis=1)
-    schema, notes = infer_schema(df, target, features, categorical, numeric)
+    schema, notes = infer_schema(df, target, features, categorical, numeric, keep)
     df = target_values(df, target, drop_missing_target)
     _check_discrete(df[target], target)
     classes, y = encode_target(df[target].to_numpy())

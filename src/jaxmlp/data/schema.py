@@ -13,7 +13,14 @@ import numpy as np
 
 from jaxmlp.data.tables import TableError
 
-__all__ = ["MAX_FEATURES", "Schema", "clean_features", "infer_schema", "make_preprocessor"]
+__all__ = [
+    "MAX_FEATURES",
+    "Schema",
+    "clean_features",
+    "id_like",
+    "infer_schema",
+    "make_preprocessor",
+]
 
 # most feature columns a table model takes (a 100,000-column table would take minutes to
 # inspect and gigabytes to train; refused up front instead)
@@ -120,15 +127,16 @@ def infer_schema(
     features: list[str] | None = None,
     categorical: tuple[str, ...] = (),
     numeric: tuple[str, ...] = (),
+    keep: tuple[str, ...] = (),
 ) -> tuple[Schema, list[str]]:
     """Choose the feature columns and their kinds; returns the schema and warnings.
 
     Numeric: numbers, and text columns whose values all read as numbers (text columns
     whose values are almost all numbers must be fixed or declared categorical).
     Categorical: text, booleans, and columns in ``categorical``. ``numeric`` forces a
-    column numeric.
+    column numeric. ID-like columns (:func:`id_like`) are left out, with a note, unless
+    the features are listed (``features``), the column is declared or is in ``keep``.
     """
-    import pandas as pd
 
     columns = list(df.columns)
     if target not in columns:
@@ -136,6 +144,7 @@ def infer_schema(
             f"Target column '{target}' is not in the table. Columns: {', '.join(columns)}."
             + _closest(target, columns)
         )
+    listed = features is not None
     features = [c for c in columns if c != target] if features is None else list(features)
     known = set(columns)
     for c in [*features, *categorical, *numeric]:
@@ -154,11 +163,18 @@ def infer_schema(
             f"{MAX_FEATURES}. Choose the columns to use with --features, or reduce them first "
             "(e.g. with PCA)."
         )
+    unknown = [c for c in keep if c not in known]
+    if unknown:
+        raise TableError(f"--keep-column {unknown[0]!r} is not in the table. Columns: "
+                         f"{', '.join(columns)}." + _closest(unknown[0], columns))  # fmt: skip
     both = set(categorical) & set(numeric)
     if both:
         raise TableError(f"Column(s) {sorted(both)} are declared both numeric and categorical.")
-    notes, num, cat = [], [], []
-    for c in features:
+    notes: list[str] = []
+    num: list[str] = []
+    cat: list[str] = []
+    chosen = set(keep) | set(categorical) | set(numeric) | set(features if listed else ())
+    for c in list(features):
         col = df[c]
         _check_flat(col, c)
         if col.isna().all():
@@ -166,27 +182,60 @@ def infer_schema(
                 f"Feature column '{c}' has no values at all. Leave it out (list the others "
                 "with --features) or fill it in."
             )
-        if c in categorical:
-            cat.append(c)
-        elif c in numeric or (pd.api.types.is_numeric_dtype(col)
-                              and not pd.api.types.is_bool_dtype(col)):  # fmt: skip
-            _numeric_values(col, c, declared=True)
-            num.append(c)
-        else:
-            parsed = pd.to_numeric(col, errors="coerce")
-            share = parsed.notna().sum() / max(col.notna().sum(), 1)
-            if share >= 0.9:  # almost all numbers: a typo, not a category (raises) ...
-                _numeric_values(col, c, declared=False)
-            # ... all numbers (e.g. integers too large for int64, read as text): numeric
-            (num if share == 1 else cat).append(c)
+        why = None if c in chosen else id_like(col)
+        if why:
+            features.remove(c)
+            notes.append(f"left out column '{c}': {why}; keep it with --keep-column {c}")
+            continue
+        (num if _is_numeric(col, c, categorical, numeric) else cat).append(c)
         n_unique = col.nunique()
         if n_unique == 1:
             notes.append(f"column '{c}' is constant; it carries no information")
-        elif n_unique == len(df) and not pd.api.types.is_float_dtype(col) and len(df) > 20:
-            notes.append(f"column '{c}' has a distinct value in every row; is it an id?")
         if c in cat and n_unique > 1000:
             notes.append(f"column '{c}' has {n_unique} categories (> 1000)")
+    if not features:
+        raise TableError(
+            "Every feature column of the table looks like an id ("
+            + "; ".join(notes)
+            + "); keep those that carry information with --keep-column NAME."
+        )
     return Schema(features, num, cat), notes
+
+
+def _is_numeric(col: Any, c: str, categorical: tuple[str, ...],
+                numeric: tuple[str, ...]) -> bool:  # fmt: skip
+    """Whether column ``c`` is numeric (declared, numbers, or text that is all numbers);
+    text that is almost all numbers is a :class:`TableError` (a typo, not a category)."""
+    import pandas as pd
+
+    if c in categorical:
+        return False
+    if c in numeric or (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)):
+        _numeric_values(col, c, declared=True)
+        return True
+    parsed = pd.to_numeric(col, errors="coerce")
+    share = parsed.notna().sum() / max(col.notna().sum(), 1)
+    if share >= 0.9:  # almost all numbers: a typo, not a category (raises) ...
+        _numeric_values(col, c, declared=False)
+    # ... all numbers (e.g. integers too large for int64, read as text): numeric
+    return bool(share == 1)
+
+
+def id_like(col: Any) -> str | None:
+    """Why ``col`` looks like an identifier rather than a feature, or None: text with a
+    distinct value in every row (names, codes, UUIDs), or integers counting up by one (a
+    row index). Integers that are merely all distinct (incomes, counts) are features."""
+    import pandas as pd
+
+    n = len(col)
+    if n <= 20 or col.isna().any():
+        return None
+    if pd.api.types.is_integer_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        steps = np.diff(col.to_numpy(np.int64))
+        return "integers counting up by one (a row index)" if (steps == 1).all() else None
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return None
+    return "a distinct value in every row (an id)" if col.nunique() == n else None
 
 
 def clean_features(df, schema: Schema):

@@ -119,7 +119,7 @@ def train_table_shared(config: Any, progress: Callable[[int, float], None] | Non
     sample = pd.concat([s for s, _, _ in parts if s is not None], ignore_index=True)
     val = pd.concat([v for _, v, _ in parts if v is not None], ignore_index=True)
     schema, notes = infer_schema(sample, config.target, config.features, config.categorical,
-                                 config.numeric)  # fmt: skip
+                                 config.numeric, config.keep)  # fmt: skip
     local_categories = {c: sorted(mine[c].dropna().astype(str).unique().tolist())
                         if mine is not None else [] for c in schema.categorical}  # fmt: skip
     categories = {c: sorted(set().union(*(g[c] for g in allgather_objects(local_categories))))

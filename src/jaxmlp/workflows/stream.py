@@ -60,7 +60,7 @@ def _first_pass(source: stream.RowGroups, config: Any, seed: int, p: float):
 
     first = source.read(0)
     schema, notes = infer_schema(first, config.target, config.features, config.categorical,
-                                 config.numeric)  # fmt: skip
+                                 config.numeric, config.keep)  # fmt: skip
     columns = [*schema.features, config.target]
     rng = np.random.default_rng(seed)
     sample = first.iloc[:0][columns]

@@ -57,6 +57,7 @@ class TableTrainConfig:
     devices: int | None = None  # data-parallel over this many devices (all processes')
     stream: bool = False  # read row groups one at a time (jaxmlp.workflows.stream)
     shared: bool = False  # several processes, each reading its rows (jaxmlp.workflows.shares)
+    keep: tuple[str, ...] = ()  # id-like columns to use anyway (--keep-column)
 
 
 @dataclasses.dataclass
@@ -187,7 +188,8 @@ def train_table(
                           categorical=config.categorical, numeric=config.numeric,
                           test_size=config.test_size, test_df=test_df,
                           seed=config.params.get("random_state", 0),
-                          drop_missing_target=config.drop_missing_target)  # fmt: skip
+                          drop_missing_target=config.drop_missing_target,
+                          keep=config.keep)  # fmt: skip
     if on_prepared is not None:
         on_prepared(table)
     split = table.split
