@@ -87,3 +87,16 @@ def test_cli_leaves_ids_out_says_so_and_keeps_them_on_request(tmp_path):
                           capture_output=True, text=True, timeout=240)  # fmt: skip
     assert kept.returncode == 0, kept.stderr
     assert "name" in jaxmlp.load(tmp_path / "b").schema.categorical
+
+
+def test_out_defaults_to_the_table_name_and_the_columns_used_are_said(tmp_path):
+    _table().to_csv(tmp_path / "people.csv", index=False)
+    cli = [sys.executable, "-m", "jaxmlp.cli", "train", "people.csv", "--target", "label",
+           "--max-iter", "3", "--no-baseline"]  # fmt: skip
+    done = subprocess.run(cli, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "people-model" / "model.json").exists()
+    assert ("columns used: numeric: income, x0, x1, x2; categorical, one input per value: "
+            "city (3 values)") in done.stdout  # fmt: skip
+    again = subprocess.run(cli, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert again.returncode == 2 and "'people-model' already exists" in again.stderr

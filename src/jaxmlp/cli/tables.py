@@ -42,7 +42,10 @@ def train(
     ctx: typer.Context,
     data: Annotated[Path, typer.Argument(help="CSV (any delimiter) or Parquet table.")],
     target: Annotated[str, typer.Option(help="Column to predict.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Model folder to create.")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Model folder to create (default: "
+                                  "<table name>-model, here).")
+    ] = None,
     features: Annotated[
         str | None, typer.Option(callback=opt.columns,
                                  help="Feature columns, comma-separated (default: all others).")
@@ -128,6 +131,7 @@ def train(
 ) -> None:  # fmt: skip
     """Train a classifier on a table; write the model folder with report.html."""
     t0 = time.perf_counter()
+    out_dir = out_dir if out_dir is not None else Path(f"{data.stem}-model")
     if stream and (devices or coordinator_address or test_file is not None):
         fail(
             "--stream trains on one device of one process with a validation sample of the "
@@ -218,6 +222,25 @@ def _prepared(data: Path, table: Any, say: Any) -> None:
     say(f"jaxmlp train: {data} -> {rows['train']} train / "
         f"{rows['validation']} validation rows, {len(table.schema.features)} features "
         f"({split.X_train.shape[1]} after encoding), {len(table.classes)} classes")  # fmt: skip
+    say(_columns_line(table))
+
+
+def _columns_line(table: Any) -> str:
+    """Which columns are used and how: numeric ones as they are, categorical ones as one
+    input per category."""
+
+    def names(cols: list[str]) -> str:
+        return ", ".join(cols[:8]) + (f" and {len(cols) - 8} more" if len(cols) > 8 else "")
+
+    schema, parts = table.schema, []
+    if schema.numeric:
+        parts.append(f"numeric: {names(schema.numeric)}")
+    if schema.categorical:
+        encoder = table.preprocessor.named_transformers_["categorical"][-1]
+        sizes = [len(c) for c in encoder.categories_]
+        shown = [f"{c} ({k} values)" for c, k in zip(schema.categorical, sizes, strict=True)]
+        parts.append(f"categorical, one input per value: {names(shown)}")
+    return "columns used: " + "; ".join(parts)
 
 
 def _print_trained(result: Any, out_dir: Path, seconds: float, say: Any, as_json: bool) -> None:
