@@ -244,19 +244,36 @@ def _columns_line(table: Any) -> str:
 
 
 def _print_trained(result: Any, out_dir: Path, seconds: float, say: Any, as_json: bool) -> None:
-    jx, sk = result.metrics, result.sklearn
+    jx, sk, gbm = result.metrics, result.sklearn, result.gbm
     say(
         f"validation accuracy {jx['accuracy']:.4f}, log loss {jx['log_loss']:.4f}"
-        + (f" (scikit-learn MLP: {sk['accuracy']:.4f}, {sk['log_loss']:.4f})" if sk else "")
+        + (f" (scikit-learn MLP: {sk['accuracy']:.4f}, {sk['log_loss']:.4f}" if sk else "")
+        + (f"; gradient boosting: {gbm['accuracy']:.4f}, {gbm['log_loss']:.4f}" if gbm else "")
+        + (")" if sk else "")
     )
+    if sk and gbm:
+        say(best_line({"jaxmlp": jx, "scikit-learn's MLP": sk, "gradient boosting": gbm}))
     say(f"wrote {out_dir}/ (model.json, arrays.safetensors, report.html) in {seconds:.1f} s; "
         f"open {out_dir / 'report.html'}")  # fmt: skip
     if as_json:
-        keys = ("accuracy", "log_loss", "roc_auc")
+        keys = ("accuracy", "log_loss", "roc_auc", "fit_time_s")
         out.print_json(json.dumps({"model": str(out_dir), "report": str(out_dir / "report.html"),
                                    "validation": result.model.info["validation"],
                                    "sklearn": None if not sk else {k: sk[k] for k in keys},
+                                   "gradient_boosting": None if not gbm else
+                                   {k: gbm[k] for k in keys},
                                    "fit_time_s": jx["fit_time_s"]}))  # fmt: skip
+
+
+def best_line(scores: dict[str, dict]) -> str:
+    """Which model did best on the validation rows: highest accuracy, then lowest log
+    loss -- said as it is, jaxmlp or not."""
+    best = min(scores, key=lambda k: (-scores[k]["accuracy"], scores[k]["log_loss"]))
+    runner = min((k for k in scores if k != best),
+                 key=lambda k: (-scores[k]["accuracy"], scores[k]["log_loss"]))  # fmt: skip
+    gap = scores[best]["accuracy"] - scores[runner]["accuracy"]
+    return (f"best on the validation rows: {best} (accuracy {scores[best]['accuracy']:.4f}, "
+            f"{gap * 100:.2f} points above {runner})")  # fmt: skip
 
 
 def _load_model(path: Path) -> Any:

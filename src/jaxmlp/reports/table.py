@@ -164,14 +164,19 @@ def render_images(model, df, y, proba, result: dict, curves=None) -> dict[str, b
 
 def render_table_report(title: str, summary: dict, images: dict[str, bytes]) -> str:
     """The report; ``summary`` holds ``data`` (from :func:`data_summary`), ``jaxmlp`` and
-    optionally ``sklearn`` (from :func:`metrics`), ``model`` and ``settings``."""
-    jx, sk = summary["jaxmlp"], summary.get("sklearn")
+    optionally ``sklearn`` and ``gbm`` (from :func:`metrics`), ``model`` and ``settings``."""
+    jx = summary["jaxmlp"]
+    names = (
+        ("sklearn", "scikit-learn MLPClassifier"),
+        ("gbm", "scikit-learn HistGradientBoostingClassifier"),
+    )
+    others = [(name, summary[key]) for key, name in names if summary.get(key)]
     rows = [("Accuracy", "accuracy", "pct"), ("Log loss", "log_loss", "loss"),
             ("ROC AUC", "roc_auc", "loss"), ("Fit time", "fit_time_s", "time")]  # fmt: skip
-    head = "<th></th><th>jaxmlp</th>" + ("<th>scikit-learn MLPClassifier</th>" if sk else "")
+    head = "<th></th><th>jaxmlp</th>" + "".join(f"<th>{name}</th>" for name, _ in others)
     body = "".join(
         f"<tr><td>{label}</td><td>{fmt(jx.get(key), kind)}</td>"
-        + (f"<td>{fmt(sk.get(key), kind)}</td>" if sk else "")
+        + "".join(f"<td>{fmt(o.get(key), kind)}</td>" for _, o in others)
         + "</tr>"
         for label, key, kind in rows
         if key in jx
@@ -241,6 +246,8 @@ def write_table_model(result: TableTrainResult, out_dir: str | Path, *, overwrit
                "warnings": result.table.warnings}  # fmt: skip
     if result.sklearn is not None:
         summary["sklearn"] = result.sklearn
+    if result.gbm is not None:
+        summary["gbm"] = result.gbm
     split = result.table.split
     report = table_report(result.model, f"jaxmlp train: {Path(result.model.info['source']).name}",
                           summary, result.table.frames[1], split.y_test, result.proba,
