@@ -11,7 +11,6 @@ the calling process; only arrays and the program travel.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import time
 from collections.abc import Sequence
@@ -34,7 +33,6 @@ __all__ = [
     "pickled_program",
     "train_block",
     "unpack",
-    "worker_cores",
 ]
 
 
@@ -205,11 +203,3 @@ def unpack(block: Sequence[Any], out: BlockOutput) -> list[BaseException | None]
         else:
             errors.append(None)
     return errors
-
-
-def worker_cores() -> int:
-    """CPU cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1

@@ -16,7 +16,7 @@ import warnings
 
 import jax
 
-__all__ = ["limit_xla_threads", "use_cpu_cores"]
+__all__ = ["available_cores", "limit_xla_threads", "use_cpu_cores"]
 
 
 def use_cpu_cores(n: int | None = None) -> int:
@@ -31,10 +31,7 @@ def use_cpu_cores(n: int | None = None) -> int:
         The number of local devices JAX uses.
     """
     if n is None:
-        try:
-            n = len(os.sched_getaffinity(0))
-        except AttributeError:  # not Linux
-            n = os.cpu_count() or 1
+        n = available_cores()
     try:
         jax.config.update("jax_num_cpu_devices", int(n))
     except RuntimeError:
@@ -45,6 +42,14 @@ def use_cpu_cores(n: int | None = None) -> int:
             stacklevel=2,
         )
     return len(jax.local_devices())
+
+
+def available_cores() -> int:
+    """CPU cores this process may use (its affinity on Linux, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 _limited: list[int | None] = []  # what limit_xla_threads did in this process (once)

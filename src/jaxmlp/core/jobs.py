@@ -20,7 +20,8 @@ import jax
 import joblib
 import numpy as np
 
-from jaxmlp.core.blocks import digest, pack, pickled_program, train_block, unpack, worker_cores
+from jaxmlp.core.blocks import digest, pack, pickled_program, train_block, unpack
+from jaxmlp.core.devices import available_cores
 from jaxmlp.core.loop import RunResult
 from jaxmlp.core.program import (
     DivergenceError,
@@ -339,5 +340,5 @@ def local_threads(workers: int) -> int | None:
     ``OMP_NUM_THREADS``, which Ray and Dask set) on a cluster backend."""
     backend = type(joblib.parallel.get_active_backend()[0]).__name__
     if backend in ("LokyBackend", "MultiprocessingBackend"):
-        return max(1, worker_cores() // workers)
+        return max(1, available_cores() // workers)
     return None

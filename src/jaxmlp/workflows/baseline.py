@@ -48,13 +48,7 @@ def fit_baseline(X: np.ndarray, y: np.ndarray, **params: Any) -> Baseline:
     (n, n_features) and y of shape (n,), timing it and recording its warnings."""
     from sklearn.neural_network import MLPClassifier
 
-    model = MLPClassifier(**params)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        t0 = time.perf_counter()
-        model.fit(X, y)
-        seconds = time.perf_counter() - t0
-    return Baseline(model, seconds, [str(w.message) for w in caught])
+    return _timed_fit(MLPClassifier(**params), X, y)
 
 
 def fit_gradient_boosting(X: np.ndarray, y: np.ndarray, random_state: int | None = 0) -> Baseline:
@@ -63,7 +57,11 @@ def fit_gradient_boosting(X: np.ndarray, y: np.ndarray, random_state: int | None
     and y of shape (n,), timing it."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    model = HistGradientBoostingClassifier(random_state=random_state)
+    return _timed_fit(HistGradientBoostingClassifier(random_state=random_state), X, y)
+
+
+def _timed_fit(model: Any, X: np.ndarray, y: np.ndarray) -> Baseline:
+    """``model.fit(X, y)``, timed, its warnings recorded."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         t0 = time.perf_counter()

@@ -17,6 +17,8 @@ from typing import Any
 
 import joblib
 
+from jaxmlp.core.devices import available_cores
+
 __all__ = ["BACKENDS", "ClusterError", "parallel_backend"]
 
 BACKENDS = ("local", "ray", "dask")
@@ -99,7 +101,7 @@ def _dask(address: str | None, workers: int | None) -> Iterator[int]:
         try:
             if address is None:
                 cluster = stack.enter_context(LocalCluster(
-                    n_workers=workers or _cores(), threads_per_worker=1, processes=True,
+                    n_workers=workers or available_cores(), threads_per_worker=1, processes=True,
                     host="127.0.0.1", dashboard_address=None))  # fmt: skip
                 client = stack.enter_context(Client(cluster, timeout=connect_timeout()))
             else:
@@ -140,7 +142,7 @@ def _ray(address: str | None, workers: int | None) -> Iterator[int]:
                                    configure_logging=False)  # fmt: skip
     try:
         if address is None:
-            ray.init(num_cpus=workers or _cores(), _node_ip_address="127.0.0.1", **options)
+            ray.init(num_cpus=workers or available_cores(), _node_ip_address="127.0.0.1", **options)
         else:
             ray.init(address=address, **options)
     except (ConnectionError, RuntimeError, ValueError) as e:
@@ -160,10 +162,3 @@ def _reachable(host: str, port: str) -> bool:
             return True
     except (OSError, ValueError):
         return False
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
