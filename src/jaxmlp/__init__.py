@@ -1,4 +1,4 @@
-"""jaxmlp: multilayer-perceptron classifiers in JAX.
+"""jaxmlp: multilayer perceptrons in JAX, for classification and regression.
 
 The subpackages are the architecture; each imports only those below it (import-linter
 checks it, see CONTRIBUTING.md):
@@ -8,8 +8,8 @@ checks it, see CONTRIBUTING.md):
 - :mod:`jaxmlp.workflows` -- runners that return values: :func:`fit`, :func:`fit_many`,
   the demo, the sweep, training on a table;
 - :mod:`jaxmlp.io` -- atomic files and model folders (:func:`save`, :func:`load`);
-- :mod:`jaxmlp.sklearn` -- :class:`MLPClassifier`, :class:`MLPEnsembleClassifier`,
-  :class:`MLPSearchCV`, :class:`TableModel`, and the bridge to the engine;
+- :mod:`jaxmlp.sklearn` -- :class:`MLPClassifier`, :class:`MLPRegressor`, their
+  ensembles, :class:`MLPSearchCV`, :class:`TableModel`, and the bridge to the engine;
 - :mod:`jaxmlp.core` -- the engine: networks (:func:`mlp`), the activation and optimizer
   tables (:func:`make_optimizer`), training as one compiled program, many models at once;
 - :mod:`jaxmlp.data` -- toy data sets (:func:`make_dataset`) and users' tables.
@@ -36,7 +36,9 @@ _EXPORTS = {
     "jaxmlp.core.nn": ("ACTIVATIONS", "Network", "mlp", "swish"),
     "jaxmlp.core.optimizers": ("OPTIMIZERS", "SCHEDULES", "make_optimizer"),
     "jaxmlp.sklearn.classifier": ("MLPClassifier",),
+    "jaxmlp.sklearn.regressor": ("MLPRegressor",),
     "jaxmlp.sklearn.ensemble": ("MLPEnsembleClassifier", "Uncertainty"),
+    "jaxmlp.sklearn.ensemble_regressor": ("MLPEnsembleRegressor",),
     "jaxmlp.sklearn.search": ("MLPSearchCV",),
     "jaxmlp.core.compiled": ("enable_compilation_cache",),
     "jaxmlp.core.devices": ("use_cpu_cores",),
@@ -51,7 +53,8 @@ __all__ = [  # noqa: RUF022 -- grouped by module, as _EXPORTS
     "ManyFitResult", "fit_many",
     "ACTIVATIONS", "Network", "mlp", "swish",
     "OPTIMIZERS", "SCHEDULES", "make_optimizer",
-    "MLPClassifier", "MLPEnsembleClassifier", "Uncertainty", "MLPSearchCV",
+    "MLPClassifier", "MLPRegressor", "MLPEnsembleClassifier", "Uncertainty",
+    "MLPEnsembleRegressor", "MLPSearchCV",
     "enable_compilation_cache", "use_cpu_cores",
     "ModelFileError", "load", "save", "TableModel",
 ]  # fmt: skip
@@ -67,6 +70,8 @@ if TYPE_CHECKING:
     from jaxmlp.io.model_files import ModelFileError, load, save
     from jaxmlp.sklearn.classifier import MLPClassifier
     from jaxmlp.sklearn.ensemble import MLPEnsembleClassifier, Uncertainty
+    from jaxmlp.sklearn.ensemble_regressor import MLPEnsembleRegressor
+    from jaxmlp.sklearn.regressor import MLPRegressor
     from jaxmlp.sklearn.search import MLPSearchCV
     from jaxmlp.sklearn.table_model import TableModel
     from jaxmlp.workflows.fit import FitResult, History, TrainConfig, fit

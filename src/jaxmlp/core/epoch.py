@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxmlp.core.batching import batch_mask, epoch_order, pad_order
-from jaxmlp.core.losses import correct, l1_penalty, l2_penalty, per_sample_loss
+from jaxmlp.core.losses import REGRESSION, correct, l1_penalty, l2_penalty, per_sample_loss, score
 from jaxmlp.core.program import Data, Hyper, Program, State, optax_promotion
 from jaxmlp.core.sharding import constrain_rows
 
@@ -37,9 +37,11 @@ def apply_network(program: Program, hyper: Hyper, params: Any, X: jax.Array, rng
 
 
 def fused(program: Program) -> bool:
-    """Training metrics taken from the next epoch's gradient pass (see ``train_eval``)."""
-    return (program.train_eval and program.batch is None and not program.dropout
-            and program.eval_every == 1 and program.stopping != "validation")  # fmt: skip
+    """Training metrics taken from the next epoch's gradient pass (see ``train_eval``);
+    not for regression (R² is not a sum over rows)."""
+    return (program.train_eval and program.loss not in REGRESSION and program.batch is None
+            and not program.dropout and program.eval_every == 1
+            and program.stopping != "validation")  # fmt: skip
 
 
 def _objective_aux(program: Program, hyper: Hyper, params, X, Y, w, rng):
@@ -54,6 +56,8 @@ def _objective_aux(program: Program, hyper: Hyper, params, X, Y, w, rng):
         total = total + 0.5 * hyper.alpha * l2_penalty(params)
     if program.l1:
         total = total + hyper.alpha * l1_penalty(params)
+    if program.loss in REGRESSION:  # never fused (see fused): no sums needed
+        return total / sw, jnp.stack([loss_sum, jnp.zeros_like(loss_sum)])
     correct_sum = jnp.sum(w * correct(program.loss, logits, Y))
     return total / sw, jnp.stack([loss_sum, correct_sum])
 
@@ -73,16 +77,16 @@ def value_and_grad(program: Program, hyper: Hyper, params: Any, data: Data) -> A
 
 
 def metrics(program: Program, hyper: Hyper, params: Any, data: Data, sw: jax.Array) -> jax.Array:
-    """(weighted loss, weighted accuracy) on ``data`` whose weights sum to ``sw``; (2,)."""
+    """(weighted loss, weighted score) on ``data`` whose weights sum to ``sw``; (2,). The
+    score is the accuracy, or R² for regression (:func:`jaxmlp.core.losses.score`)."""
     logits = apply_network(program, hyper, params, data.X)
     loss = jnp.sum(data.W * per_sample_loss(program.loss, logits, data.Y)) / sw
-    acc = jnp.sum(data.W * correct(program.loss, logits, data.Y)) / sw
-    return jnp.stack([loss, acc])
+    return jnp.stack([loss, score(program.loss, logits, data.Y, data.W, sw)])
 
 
 @functools.partial(jax.jit, static_argnums=0)
 def evaluate(program: Program, hyper: Hyper, params: Any, evals: tuple[Data, ...]) -> jax.Array:
-    """(weighted loss, weighted accuracy) of each evaluation set; shape (n_sets, 2)."""
+    """(weighted loss, weighted score) of each evaluation set; shape (n_sets, 2)."""
     sums = [jnp.maximum(jnp.sum(e.W), 1e-30) for e in evals]
     return jnp.stack([metrics(program, hyper, params, e, s)
                       for e, s in zip(evals, sums, strict=True)])  # fmt: skip

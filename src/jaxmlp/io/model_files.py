@@ -46,13 +46,15 @@ from jaxmlp.io.records import (
     probe_frame,
     table_record,
 )
-from jaxmlp.sklearn.classifier import MLPClassifier
+from jaxmlp.sklearn.base import BaseMLP
 from jaxmlp.sklearn.table_model import TableModel
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "load", "save"]
 
 FORMAT = "jaxmlp-model"
-FORMAT_VERSION = 1
+# 1: MLPClassifier and table classifiers. 2: MLPRegressor, table regressors, date and
+# target-encoded columns (version 1 files load unchanged)
+FORMAT_VERSION = 2
 META = "model.json"
 ARRAYS = "arrays.safetensors"
 REPORT = "report.html"
@@ -98,17 +100,18 @@ def _declared_bytes(folder: Path, specs: Any) -> int:
 
 
 def save(
-    model: MLPClassifier | TableModel,
+    model: BaseMLP | TableModel,
     path: str | os.PathLike,
     *,
     overwrite: bool = False,
     report: str | None = None,
 ) -> Path:
-    """Save a fitted :class:`~jaxmlp.MLPClassifier` or :class:`~jaxmlp.TableModel`.
+    """Save a fitted :class:`~jaxmlp.MLPClassifier`, :class:`~jaxmlp.MLPRegressor` or
+    :class:`~jaxmlp.TableModel`.
 
     Parameters
     ----------
-    model : MLPClassifier or TableModel
+    model : MLPClassifier, MLPRegressor or TableModel
     path : path-like
         The model folder to create.
     overwrite : bool
@@ -152,11 +155,12 @@ def save(
     if isinstance(model, TableModel):
         meta = {"kind": "TableModel", "table": table_record(model, arrays),
                 "estimator": estimator_record(model.estimator, arrays)}  # fmt: skip
-    elif isinstance(model, MLPClassifier):
-        meta = {"kind": "MLPClassifier", "estimator": estimator_record(model, arrays)}
+    elif isinstance(model, BaseMLP):
+        meta = {"kind": type(model).__name__, "estimator": estimator_record(model, arrays)}
     else:
         raise ModelFileError(
-            f"save() takes a fitted jaxmlp MLPClassifier or TableModel, got {type(model).__name__}."
+            "save() takes a fitted jaxmlp MLPClassifier, MLPRegressor or TableModel, got "
+            f"{type(model).__name__}."
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     blob = safetensors_bytes({k: np.ascontiguousarray(v) for k, v in arrays.items()})
@@ -260,12 +264,12 @@ def _read_arrays(path: Path, meta: dict) -> dict[str, np.ndarray]:
     return arrays
 
 
-def load(path: str | os.PathLike) -> MLPClassifier | TableModel:
+def load(path: str | os.PathLike) -> BaseMLP | TableModel:
     """Load a model folder written by :func:`save` (or ``jaxmlp train``).
 
     Returns
     -------
-    MLPClassifier or TableModel
+    MLPClassifier, MLPRegressor or TableModel
 
     Raises
     ------
@@ -278,7 +282,7 @@ def load(path: str | os.PathLike) -> MLPClassifier | TableModel:
     arrays = _read_arrays(path, meta)
     kind = meta.get("kind")
     try:
-        if kind == "MLPClassifier":
+        if kind in ("MLPClassifier", "MLPRegressor"):
             return build_estimator(meta["estimator"], arrays)
         if kind == "TableModel":
             rec = meta["table"]

@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from jaxmlp.sklearn.classifier import MLPClassifier, checked_classifier
+from jaxmlp.sklearn.base import BaseMLP
+from jaxmlp.sklearn.classifier import checked_classifier
+from jaxmlp.sklearn.regressor import checked_regressor
 from jaxmlp.sklearn.state import FittedState
 
 __all__ = [
@@ -31,7 +33,12 @@ PARAMS = ("hidden_layer_sizes", "activation", "solver", "alpha", "batch_size", "
           "learning_rate_init", "power_t", "max_iter", "shuffle", "random_state", "tol",
           "verbose", "warm_start", "momentum", "nesterovs_momentum", "early_stopping",
           "validation_fraction", "beta_1", "beta_2", "epsilon", "n_iter_no_change", "max_fun",
-          "dropout", "class_weight", "dtype")  # fmt: skip
+          "dropout", "dtype")  # fmt: skip
+# each estimator class: its own parameters and how to build it (checked)
+CLASSES = {
+    "MLPClassifier": (("class_weight",), checked_classifier),
+    "MLPRegressor": (("loss",), checked_regressor),  # format version 2 on
+}
 # added after format version 1 was first written: absent in older files, then the default
 ADDED = {"dtype": None}
 
@@ -84,16 +91,17 @@ def _param_value(name: str, value: Any) -> Any:
     return value
 
 
-def estimator_record(est: MLPClassifier, arrays: dict[str, np.ndarray]) -> dict:
+def estimator_record(est: BaseMLP, arrays: dict[str, np.ndarray]) -> dict:
     """JSON record of a fitted estimator; its weights are added to ``arrays``."""
     state = est.get_fitted_state()
     params = est.get_params()
     if params.get("optimizer") is not None:
         _json_param("optimizer", params["optimizer"])
+    names = PARAMS + CLASSES[type(est).__name__][0]
     record: dict[str, Any] = {
         "class": type(est).__name__,
-        "params": {k: _json_param(k, params[k]) for k in PARAMS},
-        "classes": label_list(state.classes),
+        "params": {k: _json_param(k, params[k]) for k in names},
+        "classes": None if state.classes is None else label_list(state.classes),
         "y_type": state.y_type,
         "n_features_in": int(state.n_features_in),
         "n_inputs": int(state.n_inputs),
@@ -115,12 +123,13 @@ def estimator_record(est: MLPClassifier, arrays: dict[str, np.ndarray]) -> dict:
     return record
 
 
-def build_estimator(rec: dict, arrays: dict[str, np.ndarray]) -> MLPClassifier:
+def build_estimator(rec: dict, arrays: dict[str, np.ndarray]) -> BaseMLP:
     """The fitted estimator of a record (raises :class:`RecordError` naming the flaw)."""
     try:
+        own, build = CLASSES[rec.get("class", "MLPClassifier")]
         stored = {**ADDED, **rec["params"]}
-        params = {k: _param_value(k, stored[k]) for k in PARAMS}
-        est = checked_classifier(**params)
+        params = {k: _param_value(k, stored[k]) for k in PARAMS + own}
+        est = build(**params)
         n_layers = int(rec["n_layers"])
         coefs = [arrays[f"coefs.{i}"] for i in range(n_layers - 1)]
         intercepts = [arrays[f"intercepts.{i}"] for i in range(n_layers - 1)]
@@ -136,7 +145,8 @@ def build_estimator(rec: dict, arrays: dict[str, np.ndarray]) -> MLPClassifier:
     early = bool(params["early_stopping"])
     names = rec.get("feature_names_in")
     state = FittedState(
-        classes=label_array(rec["classes"]), y_type=rec["y_type"],
+        classes=None if rec["classes"] is None else label_array(rec["classes"]),
+        y_type=rec["y_type"],
         n_features_in=int(rec["n_features_in"]),
         feature_names_in=None if names is None else np.array(names, dtype=object),
         n_inputs=int(rec["n_inputs"]), n_outputs=int(rec["n_outputs"]), n_layers=n_layers,

@@ -4,7 +4,7 @@ A fit is decided on the host as a :class:`FitPlan` (rows, targets, precision, pr
 what kind of fit), turned into an engine :class:`~jaxmlp.core.jobs.Job` by :func:`job`,
 trained (alone with :func:`run`, or side by side with others by :func:`fit_estimators`),
 and its result stored on the estimator by :func:`store`, exactly as scikit-learn's
-``MLPClassifier`` would have it:
+``MLPClassifier`` or ``MLPRegressor`` would have it:
 
 - initial weights are drawn exactly as scikit-learn draws them (by the estimator), so
   both libraries start from the same point;
@@ -31,6 +31,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from jaxmlp.core.jobs import Job, run_jobs
 from jaxmlp.core.loop import RunResult, train
+from jaxmlp.core.losses import output
 from jaxmlp.core.nn import mlp
 from jaxmlp.core.program import (
     HostData,
@@ -46,10 +47,10 @@ from jaxmlp.core.sharding import data_mesh
 from jaxmlp.sklearn.inputs import Validated, dense
 from jaxmlp.sklearn.lbfgs import NO_STEPS, fit_lbfgs
 from jaxmlp.sklearn.solvers import solver
-from jaxmlp.sklearn.state import coefs_from_params, params_from_coefs
+from jaxmlp.sklearn.state import KINDS, coefs_from_params, params_from_coefs
 
 if TYPE_CHECKING:
-    from jaxmlp.sklearn.classifier import MLPClassifier
+    from jaxmlp.sklearn.base import BaseMLP
 
 __all__ = ["CHUNK", "FitPlan", "fit_estimators", "forward", "job", "network", "run", "store"]
 
@@ -64,7 +65,7 @@ class FitPlan:
     ----------
     X : ndarray of shape (n, n_features)
         Training rows (without the early-stopping validation rows), training dtype.
-    targets : ndarray of shape (n,) int32 (softmax) or (n, k) (logistic)
+    targets : ndarray of shape (n,) int32 (softmax) or (n, k) (other kinds)
     weights : ndarray of shape (n,)
     validation : tuple of (X, targets, weights) or None
         The early-stopping validation rows.
@@ -99,12 +100,12 @@ class FitPlan:
     validated: Validated
 
 
-def network(est: MLPClassifier, n_outputs: int, dropout: bool):
+def network(est: BaseMLP, n_outputs: int, dropout: bool):
     """The estimator's stax network (scikit-learn's 'logistic' is the sigmoid)."""
     return mlp(est._hidden(), est.activation, n_outputs=n_outputs, dropout=dropout)
 
 
-def program(est: MLPClassifier, apply: Callable, kind: str, n_train: int, n_evals: int,
+def program(est: BaseMLP, apply: Callable, kind: str, n_train: int, n_evals: int,
             use_validation: bool, stochastic: bool) -> Program:  # fmt: skip
     """The compiled program of a fit: solver, batch slot, stopping rule, evaluations."""
     if est.optimizer is not None:
@@ -133,7 +134,7 @@ def program(est: MLPClassifier, apply: Callable, kind: str, n_train: int, n_eval
     )  # fmt: skip
 
 
-def hyper(est: MLPClassifier) -> Hyper:
+def hyper(est: BaseMLP) -> Hyper:
     """The estimator's numbers, traced in the program."""
     return Hyper(
         learning_rate=float(est.learning_rate_init), alpha=float(est.alpha),
@@ -145,13 +146,13 @@ def hyper(est: MLPClassifier) -> Hyper:
 
 @functools.partial(jax.jit, static_argnums=(0, 1))
 def _forward(apply: Callable, kind: str, params: Any, X: jax.Array) -> jax.Array:
-    logits = apply(params, X)
-    return jax.nn.softmax(logits) if kind == "softmax" else jax.nn.sigmoid(logits)
+    return output(kind, apply(params, X))
 
 
-def forward(est: MLPClassifier, X: Any) -> np.ndarray:
-    """The output layer's probabilities for validated rows X, shape (n, n_outputs),
-    float64: softmax or sigmoid of the logits, in the training precision."""
+def forward(est: BaseMLP, X: Any) -> np.ndarray:
+    """The output layer for validated rows X, shape (n, n_outputs), float64: softmax or
+    sigmoid probabilities, or identity / exp values (regression), computed in the
+    training precision."""
     dtype = est.coefs_[0].dtype
     X = dense(X, dtype)
     n = X.shape[0]
@@ -159,7 +160,7 @@ def forward(est: MLPClassifier, X: Any) -> np.ndarray:
     Xp = np.zeros((bucket(n), F), dtype)
     Xp[:n, : X.shape[1]] = X
     net = network(est, est.n_outputs_, False)
-    kind = "softmax" if est.out_activation_ == "softmax" else "logistic"
+    kind = KINDS[est.out_activation_]
     with precision(dtype):
         params = params_from_coefs(est.coefs_, est.intercepts_, False, dtype, F)
         out = _forward(net.apply, kind, params, jnp.asarray(Xp))
@@ -178,7 +179,7 @@ def _padded(X: np.ndarray, targets: np.ndarray, weights: np.ndarray | None, F: i
     return HostData.padded(_pad_columns(X, F), targets, weights, bucket(X.shape[0]), dtype)
 
 
-def _start(est: MLPClassifier, plan: FitPlan, h: Hyper, params: list) -> Any:
+def _start(est: BaseMLP, plan: FitPlan, h: Hyper, params: list) -> Any:
     """The starting state; None for a fresh start (the job initialises it from params)."""
     previous = getattr(est, "_engine_state", None)
     if previous is None:
@@ -196,7 +197,7 @@ def _start(est: MLPClassifier, plan: FitPlan, h: Hyper, params: list) -> Any:
     return state
 
 
-def job(est: MLPClassifier, plan: FitPlan,
+def job(est: BaseMLP, plan: FitPlan,
         callback: Callable[[int, float], None] | None = None) -> Job:  # fmt: skip
     """The engine job of ``plan``; its ``finish`` stores the result on ``est`` (an L-BFGS
     fit is a ``host`` job, see :mod:`jaxmlp.sklearn.lbfgs`; ``callback`` is for it)."""
@@ -232,7 +233,7 @@ def job(est: MLPClassifier, plan: FitPlan,
     )  # fmt: skip
 
 
-def fresh_job(est: MLPClassifier, X: Any, y: Any) -> Job:
+def fresh_job(est: BaseMLP, X: Any, y: Any) -> Job:
     """The engine job of a fresh ``est.fit(X, y)`` without running it, for a caller that
     feeds the rows itself (``jaxmlp train --stream``: ``X``, ``y`` are a sample that fixes
     the network, the classes and the initial weights); its ``finish`` stores the result."""
@@ -259,7 +260,7 @@ def run(the_job: Job, callback: Callable[[int, float], None] | None = None) -> N
         the_job.finish(result)
 
 
-def store(est: MLPClassifier, plan: FitPlan, result: RunResult) -> None:
+def store(est: BaseMLP, plan: FitPlan, result: RunResult) -> None:
     """Set the fitted attributes of ``est`` from a run, as scikit-learn's fit would."""
     state, use_val = result.state, plan.validation is not None
     n_run = len(result.losses)
@@ -287,7 +288,7 @@ def store(est: MLPClassifier, plan: FitPlan, result: RunResult) -> None:
         )
 
 
-def _store_curves(est: MLPClassifier, result: RunResult, use_val: bool) -> None:
+def _store_curves(est: BaseMLP, result: RunResult, use_val: bool) -> None:
     state = result.state
     est.t_ = round(float(state.t))
     losses = [float(v) for v in result.losses]

@@ -14,21 +14,22 @@ from __future__ import annotations
 import typing
 import warnings
 from numbers import Integral
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.special import xlogy
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from jaxmlp.core.program import DivergenceError
+from jaxmlp.sklearn.base import BaseMLP
 from jaxmlp.sklearn.bridge import fit_estimators
 from jaxmlp.sklearn.classifier import MLPClassifier
 
-__all__ = ["MLPEnsembleClassifier", "Uncertainty", "entropy", "uncertainty"]
+__all__ = ["BaseEnsemble", "MLPEnsembleClassifier", "Uncertainty", "entropy", "uncertainty"]
 
 
 class Uncertainty(NamedTuple):
@@ -73,7 +74,111 @@ def uncertainty(members: np.ndarray) -> Uncertainty:
                        members.std(axis=0))  # fmt: skip
 
 
-class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
+class BaseEnsemble(BaseEstimator):
+    """What the two ensembles share: parameters, members trained side by side, curves.
+    A subclass sets ``_member`` (the member class) and checks its target in ``fit``."""
+
+    _member: typing.ClassVar[type[BaseMLP]] = MLPClassifier
+    _parameter_constraints: typing.ClassVar[dict] = {
+        "estimator": [HasMethods(["fit", "get_fitted_state"]), None],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "bootstrap": ["boolean"],
+        "random_state": ["random_state"],
+        "models_per_program": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        n_estimators: int = 5,
+        *,
+        bootstrap: bool = False,
+        random_state=None,
+        models_per_program="auto",
+        n_jobs=None,
+    ):
+        self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.bootstrap = bootstrap
+        self.random_state = random_state
+        self.models_per_program = models_per_program
+        self.n_jobs = n_jobs
+
+    def _fit_members(self, X, y, sample_weight) -> None:
+        """Fit ``n_estimators`` members on validated X, y side by side (diverged members
+        left out with a warning); sets ``estimators_`` and ``diverged_members_``."""
+        member_cls: Any = self._member
+        template: Any = clone(member_cls() if self.estimator is None else self.estimator)
+        if not isinstance(template, self._member):
+            raise TypeError(f"{type(self).__name__} takes a {self._member.__name__} as its "
+                            f"estimator, got {type(template).__name__}.")  # fmt: skip
+        template._validate_params()  # once: members differ only in random_state
+        params = template.get_params(deep=False)
+        rng = check_random_state(self.random_state)
+        seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)
+        n = X.shape[0]
+        base_w = None if sample_weight is None else _check_sample_weight(sample_weight, X)
+        members, fits = [], []
+        for seed in seeds:
+            member = member_cls(**{**params, "random_state": int(seed)})
+            w = base_w
+            if self.bootstrap:
+                counts = np.bincount(rng.randint(n, size=n), minlength=n).astype(np.float64)
+                w = counts if base_w is None else counts * base_w
+            members.append(member)
+            fits.append((member, X, y, w))
+        errors = fit_estimators(fits, models_per_program=self.models_per_program,
+                                n_jobs=self.n_jobs, params_checked=True)  # fmt: skip
+        self._keep_members(members, errors)
+
+    def _keep_members(self, members: list, errors: list) -> None:
+        self.diverged_members_ = []
+        self.estimators_ = []
+        for i, (member, error) in enumerate(zip(members, errors, strict=True)):
+            if error is None:
+                self.estimators_.append(member)
+            elif isinstance(error, DivergenceError):
+                self.diverged_members_.append(i)
+            else:
+                raise error
+        if not self.estimators_:
+            first = errors[0]
+            raise DivergenceError(
+                first.epoch if isinstance(first, DivergenceError) else 0,
+                " Every member of the ensemble diverged; lower learning_rate_init.",
+            )
+        if self.diverged_members_:
+            warnings.warn(
+                f"{len(self.diverged_members_)} of {self.n_estimators} ensemble members "
+                f"diverged (members {self.diverged_members_}) and are left out of the "
+                "predictions; lower learning_rate_init to keep them.",
+                UserWarning,
+                stacklevel=4,
+            )
+
+    def _rows(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
+                             dtype=(np.float64, np.float32))  # fmt: skip
+
+    @property
+    def loss_curves_(self) -> np.ndarray:
+        """Members' training loss per epoch, shape (n_members, max epochs), nan-padded."""
+        check_is_fitted(self)
+        curves = [np.asarray(m.loss_curve_, float) for m in self.estimators_]
+        out = np.full((len(curves), max(len(c) for c in curves)), np.nan)
+        for i, c in enumerate(curves):
+            out[i, : len(c)] = c
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class MLPEnsembleClassifier(ClassifierMixin, BaseEnsemble):
     """A deep ensemble of MLPs, trained in one vectorised program.
 
     Parameters
@@ -119,30 +224,9 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: typing.ClassVar[dict] = {
+        **BaseEnsemble._parameter_constraints,
         "estimator": [MLPClassifier, None],
-        "n_estimators": [Interval(Integral, 1, None, closed="left")],
-        "bootstrap": ["boolean"],
-        "random_state": ["random_state"],
-        "models_per_program": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "n_jobs": [Integral, None],
     }
-
-    def __init__(
-        self,
-        estimator=None,
-        n_estimators: int = 5,
-        *,
-        bootstrap: bool = False,
-        random_state=None,
-        models_per_program="auto",
-        n_jobs=None,
-    ):
-        self.estimator = estimator
-        self.n_estimators = n_estimators
-        self.bootstrap = bootstrap
-        self.random_state = random_state
-        self.models_per_program = models_per_program
-        self.n_jobs = n_jobs
 
     def fit(self, X, y, sample_weight=None):
         """Fit all members side by side.
@@ -170,56 +254,13 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
                 "MLPEnsembleClassifier takes binary or multi-class targets (y of shape "
                 "(n_samples,)); for multi-label targets fit MLPClassifier members yourself."
             )
-        template = clone(MLPClassifier() if self.estimator is None else self.estimator)
-        template._validate_params()  # once: members differ only in random_state
-        params = template.get_params(deep=False)
-        rng = check_random_state(self.random_state)
-        seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)
-        n = X.shape[0]
-        base_w = None if sample_weight is None else _check_sample_weight(sample_weight, X)
-        members, fits = [], []
-        for seed in seeds:
-            member = MLPClassifier(**{**params, "random_state": int(seed)})
-            w = base_w
-            if self.bootstrap:
-                counts = np.bincount(rng.randint(n, size=n), minlength=n).astype(np.float64)
-                w = counts if base_w is None else counts * base_w
-            members.append(member)
-            fits.append((member, X, y, w))
-        errors = fit_estimators(fits, models_per_program=self.models_per_program,
-                                n_jobs=self.n_jobs,
-                                params_checked=True)  # fmt: skip
-        self.diverged_members_ = []
-        self.estimators_ = []
-        for i, (member, error) in enumerate(zip(members, errors, strict=True)):
-            if error is None:
-                self.estimators_.append(member)
-            elif isinstance(error, DivergenceError):
-                self.diverged_members_.append(i)
-            else:
-                raise error
-        if not self.estimators_:
-            first = errors[0]
-            raise DivergenceError(
-                first.epoch if isinstance(first, DivergenceError) else 0,
-                " Every member of the ensemble diverged; lower learning_rate_init.",
-            )
-        if self.diverged_members_:
-            warnings.warn(
-                f"{len(self.diverged_members_)} of {self.n_estimators} ensemble members "
-                f"diverged (members {self.diverged_members_}) and are left out of the "
-                "predictions; lower learning_rate_init to keep them.",
-                UserWarning,
-                stacklevel=2,
-            )
+        self._fit_members(X, y, sample_weight)
         self.classes_ = self.estimators_[0].classes_
         return self
 
     def member_proba(self, X) -> np.ndarray:
         """Every member's class probabilities, shape (n_members, n_samples, n_classes)."""
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
-                          dtype=(np.float64, np.float32))  # fmt: skip
+        X = self._rows(X)
         return np.stack([m.predict_proba(X) for m in self.estimators_])
 
     def predict_proba(self, X) -> np.ndarray:
@@ -238,18 +279,3 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEstimator):
     def predict_uncertainty(self, X) -> Uncertainty:
         """How much the members disagree, per sample: see :class:`Uncertainty`."""
         return uncertainty(self.member_proba(X))
-
-    @property
-    def loss_curves_(self) -> np.ndarray:
-        """Members' training loss per epoch, shape (n_members, max epochs), nan-padded."""
-        check_is_fitted(self)
-        curves = [np.asarray(m.loss_curve_, float) for m in self.estimators_]
-        out = np.full((len(curves), max(len(c) for c in curves)), np.nan)
-        for i, c in enumerate(curves):
-            out[i, : len(c)] = c
-        return out
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags

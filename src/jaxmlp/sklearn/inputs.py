@@ -15,10 +15,12 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, column_or_1d, validate_data
 
 if TYPE_CHECKING:
+    from jaxmlp.sklearn.base import BaseMLP
     from jaxmlp.sklearn.classifier import MLPClassifier
+    from jaxmlp.sklearn.regressor import MLPRegressor
 
 __all__ = ["Validated", "dense", "early_stopping_split", "eval_targets", "sample_weights",
-           "validate_fit_input", "validated"]  # fmt: skip
+           "validate_fit_input", "validate_regression_input", "validated"]  # fmt: skip
 
 _DTYPES = (np.float64, np.float32)
 
@@ -31,7 +33,7 @@ def dense(X: Any, dtype: Any) -> np.ndarray:
     return np.ascontiguousarray(X, dtype=dtype)
 
 
-def validate_rows(est: MLPClassifier, X: Any) -> Any:
+def validate_rows(est: BaseMLP, X: Any) -> Any:
     """X for prediction: checked against the fitted feature count (and names)."""
     return validate_data(est, X, accept_sparse=["csr", "csc"], reset=False, dtype=_DTYPES)
 
@@ -75,6 +77,23 @@ def validate_fit_input(est: MLPClassifier, X: Any, y: Any, incremental: bool, re
     return X, y, Y
 
 
+def validate_regression_input(est: MLPRegressor, X: Any, y: Any, reset: bool):
+    """``(X, y, Y)`` of a regressor: validated rows, the target as given (n,) or (n, k)
+    (a single column made 1-d, with scikit-learn's warning), and the engine's targets of
+    shape (n, n_outputs) in X's precision."""
+    X, y = validate_data(est, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                         y_numeric=True, dtype=_DTYPES, reset=reset)  # fmt: skip
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
+    if est.loss == "poisson" and np.any(y < 0):
+        raise ValueError(
+            f"loss='poisson' needs non-negative targets (counts, rates); y has the value "
+            f"{float(np.min(y))!r}. Use loss='squared_error' for targets that can be negative."
+        )
+    Y = np.asarray(y, dtype=X.dtype).reshape(X.shape[0], -1)
+    return X, y, Y
+
+
 @dataclasses.dataclass
 class Validated:
     """A fit's input after scikit-learn's validation, to share among estimators that fit
@@ -92,7 +111,7 @@ class Validated:
 _SHARED = ("classes_", "_label_binarizer", "n_features_in_", "feature_names_in_")
 
 
-def validated(est: MLPClassifier, X: Any, y: Any, incremental: bool, reset: bool,
+def validated(est: BaseMLP, X: Any, y: Any, incremental: bool, reset: bool,
               shared: Validated | None = None) -> Validated:  # fmt: skip
     """Validate (X, y) for ``est`` -- or, given ``shared`` from an estimator with the same
     input and precision, take its result (scikit-learn's checks cost ~3 ms per fit)."""
@@ -100,26 +119,28 @@ def validated(est: MLPClassifier, X: Any, y: Any, incremental: bool, reset: bool
         for name, value in shared.attributes.items():
             setattr(est, name, value)
         return shared
-    X, y_raw, Y = validate_fit_input(est, X, y, incremental, reset)
+    X, y_raw, Y = est._validate_input(X, y, incremental, reset)
     # float32 or float64: the input's precision, as in scikit-learn, unless asked
     dtype = np.dtype(X.dtype if est.dtype is None else est.dtype)
     attributes = {name: getattr(est, name) for name in _SHARED if hasattr(est, name)}
     return Validated(dense(X, dtype), y_raw, Y, dtype, attributes)
 
 
-def eval_targets(est: MLPClassifier, X: Any, y: Any, dtype: Any, multiclass: bool):
-    """An ``eval_set`` pair as engine rows and targets."""
+def eval_targets(est: BaseMLP, X: Any, y: Any, dtype: Any, kind: str):
+    """An ``eval_set`` pair as engine rows and targets (for the output ``kind``)."""
     X = dense(validate_rows(est, X), dtype)
+    if kind in ("squared", "poisson"):
+        return X, np.asarray(y, dtype=dtype).reshape(X.shape[0], -1)
     Y = est._label_binarizer.transform(np.asarray(y)).astype(dtype)
-    return X, (Y.argmax(axis=1).astype(np.int32) if multiclass else Y)
+    return X, (Y.argmax(axis=1).astype(np.int32) if kind == "softmax" else Y)
 
 
-def sample_weights(est: MLPClassifier, y: np.ndarray, sample_weight: Any, X: Any) -> np.ndarray:
-    """Per-row weights, shape (n,): ``sample_weight`` times ``class_weight``."""
+def sample_weights(est: BaseMLP, y: np.ndarray, sample_weight: Any, X: Any) -> np.ndarray:
+    """Per-row weights, shape (n,): ``sample_weight`` times ``class_weight`` (classifiers)."""
     w = np.ones(X.shape[0], np.float64)
     if sample_weight is not None:
         w = _check_sample_weight(sample_weight, X, ensure_non_negative=True).astype(np.float64)
-    if est.class_weight is not None:
+    if getattr(est, "class_weight", None) is not None:
         if est._label_binarizer.y_type_.startswith("multilabel"):
             raise ValueError(
                 "class_weight is not supported for multi-label targets; pass per-sample "
@@ -132,14 +153,15 @@ def sample_weights(est: MLPClassifier, y: np.ndarray, sample_weight: Any, X: Any
     return w
 
 
-def early_stopping_split(est: MLPClassifier, X, targets, w, Y, random_state):
-    """Hold out a stratified ``validation_fraction`` exactly as scikit-learn does:
+def early_stopping_split(est: BaseMLP, X, targets, w, Y, random_state):
+    """Hold out a ``validation_fraction`` exactly as scikit-learn does:
     ``(X_train, X_val, t_train, t_val, w_train, w_val)``.
 
     Like scikit-learn 1.9, it stratifies only a binary target (one output), on the
-    binarised targets ``Y`` of shape (n, 1); multi-class and multi-label splits are plain
-    shuffles. A class with a single member is scikit-learn's own error."""
-    stratify = Y.astype(bool) if Y.shape[1] == 1 else None  # as scikit-learn binarises
+    binarised targets ``Y`` of shape (n, 1); multi-class, multi-label and regression
+    (``Y=None``) splits are plain shuffles. A class with a single member is
+    scikit-learn's own error."""
+    stratify = Y.astype(bool) if Y is not None and Y.shape[1] == 1 else None
     kw = {"random_state": random_state, "test_size": est.validation_fraction}
     parts = train_test_split(X, targets, w, stratify=stratify, **kw)
     if parts[1].shape[0] < 2:

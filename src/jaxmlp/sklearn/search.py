@@ -1,4 +1,5 @@
-"""``MLPSearchCV``: scikit-learn's ``GridSearchCV`` for :class:`~jaxmlp.MLPClassifier`,
+"""``MLPSearchCV``: scikit-learn's ``GridSearchCV`` for :class:`~jaxmlp.MLPClassifier` and
+:class:`~jaxmlp.MLPRegressor`,
 with every candidate x fold that shares a program trained side by side.
 
 Candidates that differ only in numbers the engine traces (``learning_rate_init``,
@@ -20,7 +21,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.stats import rankdata
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import ParameterGrid, check_cv
@@ -29,8 +30,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, indexable
 
+from jaxmlp.sklearn.base import BaseMLP
 from jaxmlp.sklearn.bridge import fit_estimators
-from jaxmlp.sklearn.classifier import MLPClassifier
 
 __all__ = ["MLPSearchCV"]
 
@@ -55,21 +56,22 @@ def _param_column(values: list, present: np.ndarray) -> np.ma.MaskedArray:
     return np.ma.MaskedArray(data, mask=~present)
 
 
-class MLPSearchCV(ClassifierMixin, BaseEstimator):
-    """Exhaustive grid search over an :class:`~jaxmlp.MLPClassifier`, vectorised.
+class MLPSearchCV(BaseEstimator):
+    """Exhaustive grid search over an :class:`~jaxmlp.MLPClassifier` or
+    :class:`~jaxmlp.MLPRegressor`, vectorised.
 
     A drop-in for ``sklearn.model_selection.GridSearchCV`` (same parameters, same
     ``cv_results_`` keys, ``best_*`` attributes and refit) for jaxmlp estimators.
 
     Parameters
     ----------
-    estimator : MLPClassifier
+    estimator : MLPClassifier or MLPRegressor
     param_grid : dict or list of dicts
         Parameter names to lists of values, as for ``GridSearchCV``.
     scoring : str, callable or None, default=None
-        One metric (None: the estimator's ``score``, accuracy).
+        One metric (None: the estimator's ``score``: accuracy, or R² for a regressor).
     cv : int, cross-validation generator or iterable, default=None
-        As ``GridSearchCV`` (None: 5-fold stratified).
+        As ``GridSearchCV`` (None: 5-fold, stratified for a classifier).
     refit : bool, default=True
         Refit the best candidate on all of X (one more, ordinary fit).
     return_train_score : bool, default=False
@@ -92,14 +94,14 @@ class MLPSearchCV(ClassifierMixin, BaseEstimator):
         As ``GridSearchCV.cv_results_``; a fit's time is its program's wall time shared
         equally among the fits trained in it.
     best_estimator_, best_score_, best_params_, best_index_, scorer_, n_splits_,
-    refit_time_, multimetric_, classes_, n_features_in_
+    refit_time_, multimetric_, classes_ (classifiers), n_features_in_
         As ``GridSearchCV``.
     n_programs_ : int
         Distinct compiled groups the fits were trained in.
     """
 
     _parameter_constraints: typing.ClassVar[dict] = {
-        "estimator": [MLPClassifier],
+        "estimator": [BaseMLP],
         "param_grid": [dict, list],
         "scoring": [str, callable, None],
         "cv": ["cv_object"],
@@ -183,7 +185,7 @@ class MLPSearchCV(ClassifierMixin, BaseEstimator):
         self._validate_params()
         candidates = self._candidates()
         X, y, groups = indexable(X, y, groups)
-        cv = check_cv(self.cv, y, classifier=True)
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         splits = list(cv.split(X, y, groups))
         self.n_splits_ = len(splits)
         self.scorer_ = check_scoring(self.estimator, self.scoring)
@@ -241,7 +243,8 @@ class MLPSearchCV(ClassifierMixin, BaseEstimator):
             kw = {} if sample_weight is None else {"sample_weight": sample_weight}
             self.best_estimator_ = best.fit(X, y, **kw)
             self.refit_time_ = time.perf_counter() - start
-            self.classes_ = self.best_estimator_.classes_
+            if hasattr(self.best_estimator_, "classes_"):
+                self.classes_ = self.best_estimator_.classes_
             self.n_features_in_ = self.best_estimator_.n_features_in_
             if hasattr(self.best_estimator_, "feature_names_in_"):
                 self.feature_names_in_ = self.best_estimator_.feature_names_in_
@@ -274,6 +277,15 @@ class MLPSearchCV(ClassifierMixin, BaseEstimator):
         return results
 
     # ------------------------------------------------------------- delegation to the best
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = self.estimator.__sklearn_tags__()  # a classifier or a regressor, as it is
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags = inner.classifier_tags
+        tags.regressor_tags = inner.regressor_tags
+        tags.input_tags.sparse = inner.input_tags.sparse
+        return tags
 
     def score(self, X, y):
         """``scorer_`` of ``best_estimator_`` on (X, y)."""

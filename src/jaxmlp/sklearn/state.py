@@ -22,6 +22,7 @@ from jaxmlp.core.activations import REGISTRY
 
 __all__ = [
     "FITTED_ATTRIBUTES",
+    "OUT_ACTIVATIONS",
     "FittedState",
     "coefs_from_params",
     "export_state",
@@ -34,21 +35,23 @@ __all__ = [
 
 @dataclasses.dataclass
 class FittedState:
-    """Everything a fitted ``MLPClassifier`` knows beyond its parameters.
+    """Everything a fitted ``MLPClassifier`` or ``MLPRegressor`` knows beyond its
+    parameters.
 
     Attributes
     ----------
-    classes : ndarray of shape (n_classes,)
-        ``classes_`` (for multi-label targets, the label indices).
+    classes : ndarray of shape (n_classes,) or None
+        ``classes_`` (for multi-label targets, the label indices); None for a regressor.
     y_type : str
-        scikit-learn's target type: 'binary', 'multiclass' or 'multilabel-indicator'.
+        scikit-learn's target type: 'binary', 'multiclass' or 'multilabel-indicator';
+        'continuous' or 'continuous-multioutput' for a regressor.
     n_features_in : int
     feature_names_in : ndarray of str or None
     n_inputs : int
         Input width of the compiled network (``n_features_in`` padded, see
         :func:`jaxmlp.core.program.feature_bucket`).
     n_outputs, n_layers : int
-    out_activation : {'softmax', 'logistic'}
+    out_activation : {'softmax', 'logistic', 'identity', 'exp'}
     n_iter, t : int
         ``n_iter_`` and ``t_`` (training samples seen).
     loss : float
@@ -66,7 +69,7 @@ class FittedState:
         ``partial_fit``); None restarts the optimizer (model files do not keep it).
     """
 
-    classes: np.ndarray
+    classes: np.ndarray | None
     y_type: str
     n_features_in: int
     feature_names_in: np.ndarray | None
@@ -89,6 +92,12 @@ class FittedState:
     latest_intercepts: list[np.ndarray] | None = None
     engine_state: Any = None
     eval_curves: np.ndarray | None = None
+
+
+# the engine's output kind -> scikit-learn's out_activation_
+OUT_ACTIVATIONS = {"softmax": "softmax", "logistic": "logistic", "squared": "identity",
+                   "poisson": "exp"}  # fmt: skip
+KINDS = {v: k for k, v in OUT_ACTIVATIONS.items()}
 
 
 # fitted attribute of the estimator -> field of FittedState (the rest are set below)
@@ -124,8 +133,13 @@ def export_state(est: Any) -> FittedState:
         field: getattr(est, attr, None) for attr, field in _ATTRIBUTES.items()
     }
     names = getattr(est, "feature_names_in_", None)
+    binarizer = getattr(est, "_label_binarizer", None)
+    if binarizer is not None:
+        y_type = binarizer.y_type_
+    else:  # a regressor
+        y_type = "continuous" if est.n_outputs_ == 1 else "continuous-multioutput"
     return FittedState(
-        **values, y_type=est._label_binarizer.y_type_, feature_names_in=names,
+        **values, y_type=y_type, feature_names_in=names,
         n_inputs=int(getattr(est, "_n_inputs", None) or est.n_features_in_),
         latest_coefs=est._latest_coefs, latest_intercepts=est._latest_intercepts,
         engine_state=getattr(est, "_engine_state", None),
@@ -134,24 +148,19 @@ def export_state(est: Any) -> FittedState:
 
 def restore_state(est: Any, state: FittedState) -> None:
     """Set the fitted attributes of ``est`` from ``state`` (see ``set_fitted_state``)."""
-    from sklearn.preprocessing import LabelBinarizer
-
-    binarizer = LabelBinarizer()
-    if state.y_type == "multilabel-indicator":
-        binarizer.fit(np.eye(len(state.classes), dtype=int))
-    else:
-        binarizer.fit(state.classes)
-    if binarizer.y_type_ != state.y_type:
+    regression = state.y_type.startswith("continuous")
+    if regression != (state.classes is None):
         raise ValueError(f"classes {state.classes!r} do not fit target type {state.y_type!r}")
-    est._label_binarizer = binarizer
+    if not regression:
+        _restore_labels(est, state)
     for attr, field in _ATTRIBUTES.items():
+        if attr == "classes_":  # set by _restore_labels
+            continue
         value = getattr(state, field)
         if attr in _STOCHASTIC_ONLY and value is None and est.solver == "lbfgs":
             est.__dict__.pop(attr, None)
         elif attr != "eval_curves_" or value is not None:
             setattr(est, attr, value)
-    if state.y_type != "multilabel-indicator":
-        est.classes_ = binarizer.classes_
     if state.feature_names_in is not None:
         est.feature_names_in_ = np.asarray(state.feature_names_in, dtype=object)
     est._n_inputs = int(state.n_inputs)
@@ -159,6 +168,22 @@ def restore_state(est: Any, state: FittedState) -> None:
     est._latest_intercepts = (state.intercepts if state.latest_intercepts is None
                               else state.latest_intercepts)  # fmt: skip
     est._engine_state = state.engine_state
+
+
+def _restore_labels(est: Any, state: FittedState) -> None:
+    from sklearn.preprocessing import LabelBinarizer
+
+    binarizer = LabelBinarizer()
+    if state.y_type == "multilabel-indicator":
+        binarizer.fit(np.eye(len(state.classes), dtype=np.int64))  # type: ignore[arg-type]
+    else:
+        binarizer.fit(state.classes)
+    if binarizer.y_type_ != state.y_type:
+        raise ValueError(f"classes {state.classes!r} do not fit target type {state.y_type!r}")
+    est._label_binarizer = binarizer
+    if state.y_type != "multilabel-indicator":
+        state = dataclasses.replace(state, classes=binarizer.classes_)
+    est.classes_ = state.classes
 
 
 def initial_weights(
@@ -201,7 +226,7 @@ def coefs_from_params(params: Any, n_features: int) -> tuple[list[np.ndarray], l
     return coefs, [np.asarray(b) for _, b in dense]
 
 
-def initialize(est: Any, layer_units: list[int], multiclass: bool, stochastic: bool,
+def initialize(est: Any, layer_units: list[int], out_activation: str, stochastic: bool,
                dtype: Any) -> None:  # fmt: skip
     """The fitted attributes of a fresh fit, before training: scikit-learn's initial
     weights (from ``est._random_state``) and empty curves."""
@@ -209,7 +234,7 @@ def initialize(est: Any, layer_units: list[int], multiclass: bool, stochastic: b
     est.t_ = 0
     est.n_outputs_ = layer_units[-1]
     est.n_layers_ = len(layer_units)
-    est.out_activation_ = "softmax" if multiclass else "logistic"
+    est.out_activation_ = out_activation
     est.coefs_, est.intercepts_ = initial_weights(est._random_state, layer_units,
                                                   est.activation, dtype)  # fmt: skip
     est._latest_coefs, est._latest_intercepts = est.coefs_, est.intercepts_

@@ -58,12 +58,18 @@ class TrainConfig:
         Record train/test metrics every ``eval_every`` epochs (and after the last one).
     seed : int
         Seed of ``jax.random.PRNGKey`` for initialisation and shuffling.
+    loss : {'softmax', 'squared'}
+        'softmax': classification, the split's targets are class indices (the tutorial).
+        'squared': regression, the targets are real values of shape (n,) or (n, k), the
+        loss is half the squared error (scikit-learn's ``MLPRegressor`` scaling) and the
+        history's accuracy columns hold R².
     """
 
     epochs: int = 250
     batch_size: int | None = None
     eval_every: int = 1
     seed: int = 0
+    loss: str = "softmax"
 
     def __post_init__(self) -> None:
         for name in ("epochs", "eval_every"):
@@ -75,6 +81,19 @@ class TrainConfig:
             )
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise TypeError(f"seed must be an integer, got {self.seed!r}.")
+        if self.loss not in ("softmax", "squared"):
+            raise ValueError(
+                f"loss must be 'softmax' (classification) or 'squared' (regression), got "
+                f"{self.loss!r}."
+            )
+
+    def targets(self, y: Any) -> np.ndarray:
+        """The engine's targets of a split's ``y``: class indices (n,) as they are, or
+        real values as a float32 column block (n, k) for ``loss='squared'``."""
+        if self.loss == "softmax":
+            return np.asarray(y)
+        y = np.asarray(y, np.float32)
+        return y.reshape(y.shape[0], -1)
 
 
 class History(NamedTuple):
@@ -85,9 +104,10 @@ class History(NamedTuple):
     epoch : ndarray of shape (n_evals,), int
         1-based epoch after whose update the row was measured.
     train_loss, test_loss : ndarray of shape (n_evals,), float32
-        Mean cross-entropy on the training / test set.
+        Mean cross-entropy (half squared error for ``loss='squared'``) on the training /
+        test set.
     train_acc, test_acc : ndarray of shape (n_evals,), float32
-        Accuracy on the training / test set, in [0, 1].
+        Accuracy on the training / test set, in [0, 1] (R² for ``loss='squared'``).
     """
 
     epoch: np.ndarray
@@ -235,8 +255,8 @@ def fit(
     if params is None:
         params = init_params(network.init, split.n_features, config.seed)
     state = init_state(program, hyper, params, config.seed)
-    train_data = make_data(split.X_train, split.y_train, sample_weight)
-    evals = (train_data, make_data(split.X_test, split.y_test))
+    train_data = make_data(split.X_train, config.targets(split.y_train), sample_weight)
+    evals = (train_data, make_data(split.X_test, config.targets(split.y_test)))
 
     def on_chunk(done: int, result: RunResult) -> None:
         if callback is not None:
@@ -250,8 +270,8 @@ def fit(
 def tutorial_program(network: Network, optimizer: Callable, split: Split, config: TrainConfig,
                      l2: bool, dropout: bool, swish_beta: bool,
                      chunk_epochs: int | None) -> Program:  # fmt: skip
-    """The program of :func:`fit` (and of each :func:`jaxmlp.fit_many` model): softmax
-    loss, evaluation sets train (0) and test (1)."""
+    """The program of :func:`fit` (and of each :func:`jaxmlp.fit_many` model): the
+    config's loss, evaluation sets train (0) and test (1)."""
     E = config.epochs
     batch = config.batch_size
     if batch is not None and batch >= split.X_train.shape[0]:
@@ -259,7 +279,7 @@ def tutorial_program(network: Network, optimizer: Callable, split: Split, config
     return Program(
         apply=network.apply,
         optimizer=optimizer,
-        loss="softmax",
+        loss=config.loss,
         batch=batch,
         n_evals=2,
         eval_every=config.eval_every,

@@ -123,8 +123,8 @@ def fit_many(
                                bool((settings["alpha"] != 0).any()),
                                bool((settings["dropout"] > 0).any()), beta is not None,
                                None)  # fmt: skip
-    data = HostData.padded(split.X_train, split.y_train)
-    test = HostData.padded(split.X_test, split.y_test)
+    data = HostData.padded(split.X_train, config.targets(split.y_train))
+    test = HostData.padded(split.X_test, config.targets(split.y_test))
     epoch = np.arange(config.eval_every, config.epochs + 1, config.eval_every)
     if config.epochs % config.eval_every:
         epoch = np.append(epoch, config.epochs)
