@@ -7,7 +7,6 @@ diverged training), before anything is written.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -20,6 +19,7 @@ from jaxmlp.cli.hosts import check_devices, join_processes, lost_peer
 from jaxmlp.cli.progress import progress_bar
 from jaxmlp.cli.settings import check_params, estimator_params, read_config
 from jaxmlp.cli.stream import convert_csv
+from jaxmlp.cli.table_output import prepared, print_evaluation, print_trained
 
 __all__ = ["evaluate", "predict", "train"]
 
@@ -58,6 +58,10 @@ def train(
         str | None, typer.Option(callback=opt.columns,
                                  help="Columns to treat as numeric, comma-separated.")
     ] = None,
+    task: Annotated[
+        str, typer.Option(help="auto (numbers with many distinct values: regression), "
+                          "classification or regression.")
+    ] = "auto",
     keep_column: Annotated[
         list[str] | None, typer.Option(help="Use this column though it looks like an id "
                                        "(left out by default); repeat for several.")
@@ -129,8 +133,14 @@ def train(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:  # fmt: skip
-    """Train a classifier on a table; write the model folder with report.html."""
+    """Train a classifier (or, for a numeric target, a regressor) on a table; write the model
+    folder with report.html."""
     t0 = time.perf_counter()
+    if task not in ("auto", "classification", "regression"):
+        fail(f"--task must be auto, classification or regression; got {task!r}.")
+    if task == "regression" and (stream or coordinator_address):
+        fail("--stream and several processes train classifiers only (for now); drop "
+             "--stream / --coordinator-address to train the regressor in memory.")  # fmt: skip
     out_dir = out_dir if out_dir is not None else Path(f"{data.stem}-model")
     if stream and (devices or coordinator_address or test_file is not None):
         fail(
@@ -161,7 +171,7 @@ def train(
                            test_size, test_file, drop_missing_target,
                            baseline and rank is None and not stream, devices, stream,
                            shared=rank is not None,
-                           keep=tuple(keep_column or ()))  # fmt: skip
+                           keep=tuple(keep_column or ()), task=task)  # fmt: skip
     if stream:
         convert_csv(data, not (quiet or as_json))
     try:
@@ -182,7 +192,7 @@ def train(
         write_table_model(result, out_dir, overwrite=force, settings=params)
     except ModelFileError as e:
         fail(str(e))
-    _print_trained(result, out_dir, time.perf_counter() - t0, say, as_json)
+    print_trained(result, out_dir, time.perf_counter() - t0, say, as_json)
 
 
 def _train(run: Any, params: dict, show_progress: bool, say: Any,
@@ -203,7 +213,7 @@ def _train(run: Any, params: dict, show_progress: bool, say: Any,
     try:
         with progress_bar(epochs, "epochs", enabled=show_progress) as bar:
             progress = None if bar is None else lambda done, loss: bar(done)
-            result = fit(run, progress, on_prepared=lambda table: _prepared(run.data, table, say))
+            result = fit(run, progress, on_prepared=lambda table: prepared(run.data, table, say))
     except TableError as e:
         fail(str(e))
     except DivergenceError as e:
@@ -211,69 +221,6 @@ def _train(run: Any, params: dict, show_progress: bool, say: Any,
     for note in result.notes if show_notes else ():
         err.print(f"Note: {note}")
     return result
-
-
-def _prepared(data: Path, table: Any, say: Any) -> None:
-    """What the CLI says once the table is read, before training."""
-    for note in table.warnings:
-        err.print(f"Warning: {note}")
-    split = table.split
-    rows = split.meta.get("rows", {"train": len(split.X_train), "validation": len(split.X_test)})
-    say(f"jaxmlp train: {data} -> {rows['train']} train / "
-        f"{rows['validation']} validation rows, {len(table.schema.features)} features "
-        f"({split.X_train.shape[1]} after encoding), {len(table.classes)} classes")  # fmt: skip
-    say(_columns_line(table))
-
-
-def _columns_line(table: Any) -> str:
-    """Which columns are used and how: numeric ones as they are, categorical ones as one
-    input per category."""
-
-    def names(cols: list[str]) -> str:
-        return ", ".join(cols[:8]) + (f" and {len(cols) - 8} more" if len(cols) > 8 else "")
-
-    schema, parts = table.schema, []
-    if schema.numeric:
-        parts.append(f"numeric: {names(schema.numeric)}")
-    if schema.categorical:
-        encoder = table.preprocessor.named_transformers_["categorical"][-1]
-        sizes = [len(c) for c in encoder.categories_]
-        shown = [f"{c} ({k} values)" for c, k in zip(schema.categorical, sizes, strict=True)]
-        parts.append(f"categorical, one input per value: {names(shown)}")
-    return "columns used: " + "; ".join(parts)
-
-
-def _print_trained(result: Any, out_dir: Path, seconds: float, say: Any, as_json: bool) -> None:
-    jx, sk, gbm = result.metrics, result.sklearn, result.gbm
-    say(
-        f"validation accuracy {jx['accuracy']:.4f}, log loss {jx['log_loss']:.4f}"
-        + (f" (scikit-learn MLP: {sk['accuracy']:.4f}, {sk['log_loss']:.4f}" if sk else "")
-        + (f"; gradient boosting: {gbm['accuracy']:.4f}, {gbm['log_loss']:.4f}" if gbm else "")
-        + (")" if sk else "")
-    )
-    if sk and gbm:
-        say(best_line({"jaxmlp": jx, "scikit-learn's MLP": sk, "gradient boosting": gbm}))
-    say(f"wrote {out_dir}/ (model.json, arrays.safetensors, report.html) in {seconds:.1f} s; "
-        f"open {out_dir / 'report.html'}")  # fmt: skip
-    if as_json:
-        keys = ("accuracy", "log_loss", "roc_auc", "fit_time_s")
-        out.print_json(json.dumps({"model": str(out_dir), "report": str(out_dir / "report.html"),
-                                   "validation": result.model.info["validation"],
-                                   "sklearn": None if not sk else {k: sk[k] for k in keys},
-                                   "gradient_boosting": None if not gbm else
-                                   {k: gbm[k] for k in keys},
-                                   "fit_time_s": jx["fit_time_s"]}))  # fmt: skip
-
-
-def best_line(scores: dict[str, dict]) -> str:
-    """Which model did best on the validation rows: highest accuracy, then lowest log
-    loss -- said as it is, jaxmlp or not."""
-    best = min(scores, key=lambda k: (-scores[k]["accuracy"], scores[k]["log_loss"]))
-    runner = min((k for k in scores if k != best),
-                 key=lambda k: (-scores[k]["accuracy"], scores[k]["log_loss"]))  # fmt: skip
-    gap = scores[best]["accuracy"] - scores[runner]["accuracy"]
-    return (f"best on the validation rows: {best} (accuracy {scores[best]['accuracy']:.4f}, "
-            f"{gap * 100:.2f} points above {runner})")  # fmt: skip
 
 
 def _load_model(path: Path) -> Any:
@@ -308,7 +255,9 @@ def _write_table(df: Any, path: Path | None, force: bool) -> None:
 def predict(
     model_dir: Annotated[Path, typer.Argument(help="Model folder from `jaxmlp train`.")],
     data: Annotated[Path, typer.Argument(help="CSV or Parquet rows to predict.")],
-    proba: Annotated[bool, typer.Option(help="Add one probability column per class.")] = False,
+    proba: Annotated[
+        bool, typer.Option(help="Add one probability column per class (classifiers).")
+    ] = False,
     out_file: Annotated[
         Path | None, typer.Option("--out", help="CSV or .parquet file (default: CSV to stdout).")
     ] = None,
@@ -351,7 +300,6 @@ def evaluate(
         fail(str(e))
     for note in evaluation["notes"]:
         err.print(f"Note: {note}")
-    result = evaluation["metrics"]
     if out_dir is not None:
         from jaxmlp.reports.table import write_evaluation_report
 
@@ -361,15 +309,6 @@ def evaluate(
             )
         except ValueError as e:
             fail(str(e))
-    if as_json:
-        keys = ("accuracy", "log_loss", "roc_auc", "per_class", "confusion_matrix")
-        out.print_json(json.dumps({k: result[k] for k in keys}))
-        return
-    auc = "" if result["roc_auc"] is None else f", ROC AUC {result['roc_auc']:.4f}"
-    out.print(f"{len(evaluation['frame'])} rows: accuracy {result['accuracy']:.4f}, log loss "
-              f"{result['log_loss']:.4f}{auc}")  # fmt: skip
-    for r in result["per_class"]:
-        out.print(f"  {r['class']}: precision {r['precision']:.3f}, recall {r['recall']:.3f}, "
-                  f"F1 {r['f1']:.3f}, support {r['support']}")  # fmt: skip
+    print_evaluation(evaluation, as_json)
     if out_dir is not None:
         out.print(f"wrote {written}")

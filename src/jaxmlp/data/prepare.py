@@ -1,5 +1,6 @@
-"""A table ready for training: rows with a target, the classes encoded, a stratified split
-(or a test file), and the preprocessing fitted on the training rows."""
+"""A table ready for training: rows with a target, the classes encoded (or the numbers of a
+regression target), a split -- stratified for classes -- (or a test file), and the
+preprocessing fitted on the training rows."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from jaxmlp.data.schema import Schema, clean_features, infer_schema, make_preprocessor
 from jaxmlp.data.tables import TableError
+from jaxmlp.data.target import check_classes, choose_task, regression_values
 from jaxmlp.data.toy import Split
 
 __all__ = ["PreparedTable", "encode_target", "prepare_table", "target_values"]
@@ -31,11 +33,12 @@ class PreparedTable(NamedTuple):
     Attributes
     ----------
     split : Split
-        Preprocessed float32 features and int32 class indices, train and test.
+        Preprocessed float32 features and int32 class indices (float64 target values for
+        regression), train and test.
     preprocessor : sklearn ColumnTransformer
         Fitted on the training rows.
-    classes : ndarray of shape (n_classes,)
-        Original target values, in class-index order.
+    classes : ndarray of shape (n_classes,) or None
+        Original target values, in class-index order; None for regression.
     schema : Schema
     warnings : list of str
         Things worth knowing (id-like or constant columns, huge category counts).
@@ -45,26 +48,16 @@ class PreparedTable(NamedTuple):
 
     split: Split
     preprocessor: Any
-    classes: np.ndarray
+    classes: np.ndarray | None
     schema: Schema
     warnings: list
     frames: tuple
+    task: str = "classification"
+    task_note: str | None = None  # what --task auto chose for a numeric target, and why
 
-
-def _check_discrete(series, target: str) -> None:
-    """A classifier's target holds classes; non-integral numbers mean a regression target."""
-    import pandas as pd
-
-    if pd.api.types.is_float_dtype(series):
-        values = series.to_numpy()
-        fractional = values != np.round(values)
-        if fractional.any():
-            raise TableError(
-                f"Target column '{target}' holds continuous numbers (e.g. "
-                f"{values[fractional][0]!r}; {series.nunique()} distinct values): jaxmlp "
-                "trains classifiers, which need a column of classes. Bin the values into "
-                "classes first, or choose another --target."
-            )
+    @property
+    def regression(self) -> bool:
+        return self.task == "regression"
 
 
 def encode_target(values, classes=None):
@@ -99,9 +92,11 @@ def prepare_table(
     seed: int = 0,
     drop_missing_target: bool = False,
     keep: tuple[str, ...] = (),
+    task: str = "auto",
 ) -> PreparedTable:
-    """Split a table stratified by its target (or use ``test_df``) and fit the
-    preprocessing on the training rows.
+    """Split a table -- stratified by its classes -- (or use ``test_df``) and fit the
+    preprocessing on the training rows. ``task`` is 'classification', 'regression' or
+    'auto' (see :func:`jaxmlp.data.target.choose_task`; its note joins the warnings).
 
     Raises
     ------
@@ -114,7 +109,12 @@ def prepare_table(
     df = df.set_axis([str(c) for c in df.columns], axis=1)
     schema, notes = infer_schema(df, target, features, categorical, numeric, keep)
     df = target_values(df, target, drop_missing_target)
-    _check_discrete(df[target], target)
+    task, note = choose_task(df[target], target, task)
+    if task == "regression":
+        table = _prepare_regression(df, target, schema, notes, test_size, test_df, seed,
+                                    drop_missing_target)  # fmt: skip
+        return table._replace(task_note=note)
+    check_classes(df[target], target)
     classes, y = encode_target(df[target].to_numpy())
     if len(classes) < 2:
         raise TableError(
@@ -146,9 +146,40 @@ def prepare_table(
             f"target '{target}' (too rare to split: every class needs at least 2 rows). Add "
             "rows of those classes, drop them, or give the validation rows with --test-file."
         )
+    split, pre = _preprocess(schema, target, train_df, test_part, y_tr, y_te)
+    return PreparedTable(split, pre, classes, schema, notes, (train_df, test_part))
+
+
+def _preprocess(schema: Schema, target: str, train_df, test_part, y_tr, y_te):
+    """The split of preprocessed features (float32) and the preprocessor fitted on the
+    training rows."""
     pre = make_preprocessor(schema)
     Xt_tr = pre.fit_transform(clean_features(train_df, schema))
     Xt_te = pre.transform(clean_features(test_part, schema))
     split = Split(Xt_tr.astype(np.float32), y_tr, Xt_te.astype(np.float32), y_te,
                   {"target": target, "features": schema.features})  # fmt: skip
-    return PreparedTable(split, pre, classes, schema, notes, (train_df, test_part))
+    return split, pre
+
+
+def _prepare_regression(df, target: str, schema: Schema, notes: list, test_size: float,
+                        test_df, seed: int, drop: bool) -> PreparedTable:  # fmt: skip
+    """:func:`prepare_table` for a numeric target: a plain shuffled split."""
+    from sklearn.model_selection import train_test_split
+
+    regression_values(df[target], target)  # checked on all rows first
+    if test_df is None:
+        try:
+            train_df, test_part = train_test_split(df, test_size=test_size, random_state=seed)
+        except ValueError as e:
+            raise TableError(
+                f"Cannot split {len(df)} rows with test size {test_size}: {e}"
+            ) from None
+    else:
+        test_df = test_df.set_axis([str(c) for c in test_df.columns], axis=1)
+        if target not in test_df.columns:
+            raise TableError(f"The test file has no target column '{target}'.")
+        train_df, test_part = df, target_values(test_df, target, drop)
+    y_tr = regression_values(train_df[target], target)
+    y_te = regression_values(test_part[target], target, spread=False)
+    split, pre = _preprocess(schema, target, train_df, test_part, y_tr, y_te)
+    return PreparedTable(split, pre, None, schema, notes, (train_df, test_part), "regression")

@@ -292,8 +292,14 @@ def load(path: str | os.PathLike) -> BaseMLP | TableModel:
             if width != est.n_features_in_:
                 raise RecordError(f"the preprocessing makes {width} features, the network "
                                   f"takes {est.n_features_in_}")  # fmt: skip
-            return TableModel(est, pre, schema, str(rec["target"]), label_array(rec["classes"]),
-                              dict(rec.get("info") or {}))  # fmt: skip
+            task = str(rec.get("task", "classification"))
+            if (task == "regression") != (meta["estimator"].get("class") == "MLPRegressor"):
+                raise RecordError(f"its task {task!r} does not fit its estimator")
+            classes = None if rec["classes"] is None else label_array(rec["classes"])
+            return TableModel(est, pre, schema, str(rec["target"]), classes,
+                              dict(rec.get("info") or {}), task,
+                              float(rec.get("target_mean", 0.0)),
+                              float(rec.get("target_scale", 1.0)))  # fmt: skip
     except KeyError as e:
         raise _fail(path, f"{META} lacks {e}") from None
     except RecordError as e:

@@ -171,12 +171,16 @@ def table_record(model: Any, arrays: dict[str, np.ndarray]) -> dict:
     pre = model.preprocessor
     record: dict[str, Any] = {
         "target": model.target,
-        "classes": label_list(model.classes),
+        "task": model.task,  # format version 2 on; absent: classification
+        "classes": None if model.classes is None else label_list(model.classes),
         "features": list(schema.features),
         "numeric": list(schema.numeric),
         "categorical": list(schema.categorical),
         "info": model.info,
     }
+    if model.regression:
+        record["target_mean"] = float(model.target_mean)
+        record["target_scale"] = float(model.target_scale)
     if schema.numeric:
         imputer, scaler = pre.named_transformers_["numeric"]
         arrays["numeric.median"] = np.asarray(imputer.statistics_, np.float64)

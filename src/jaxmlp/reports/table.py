@@ -21,6 +21,12 @@ from jaxmlp.io.files import atomic_write, ensure_writable_dir
 from jaxmlp.io.model_files import save
 from jaxmlp.reports.figures import Curve, draw_surface, plot_curves, png_bytes, scatter_classes
 from jaxmlp.reports.html import figure, fmt, html_page, kv_table, versions
+from jaxmlp.reports.table_regression import (
+    mark_restored,
+    regression_images,
+    render_regression_report,
+    restored_epoch,
+)
 from jaxmlp.workflows.table import TableTrainResult
 
 __all__ = [
@@ -32,17 +38,19 @@ __all__ = [
 ]
 
 
-def plot_learning_curves(curves: np.ndarray, loss_curve: Any) -> Figure:
+def plot_learning_curves(
+    curves: np.ndarray, loss_curve: Any, restored: int | None = None
+) -> Figure:
     """``curves`` of shape (epochs, 2 sets [train, validation], [loss, accuracy]), and the
     training objective per epoch (``loss_curve``, with the L2 term) when it has one value
-    per epoch."""
+    per epoch; the epoch early stopping restored marked."""
     epochs = np.arange(1, len(curves) + 1)
     lines = [Curve("train", curves[:, 0, 0], curves[:, 0, 1]),
              Curve("validation", curves[:, 1, 0], curves[:, 1, 1])]  # fmt: skip
     if loss_curve is not None and len(loss_curve) == len(curves):
         lines.append(Curve("training objective (incl. L2)", np.asarray(loss_curve),
                            style={"ls": ":", "color": "0.4"}))  # fmt: skip
-    return plot_curves(epochs, lines, loss_label="loss (cross-entropy)")
+    return mark_restored(plot_curves(epochs, lines, loss_label="loss (cross-entropy)"), restored)
 
 
 def plot_confusion(matrix, classes) -> Figure:
@@ -152,8 +160,9 @@ def plot_decision_view(model: Any, df: Any, y: np.ndarray) -> Figure:
 def render_images(model, df, y, proba, result: dict, curves=None) -> dict[str, bytes]:
     images = {}
     if curves is not None and len(curves):
+        est = model.estimator
         images["learning_curves"] = png_bytes(
-            plot_learning_curves(curves, getattr(model.estimator, "loss_curve_", None))
+            plot_learning_curves(curves, getattr(est, "loss_curve_", None), restored_epoch(est))
         )
     images["confusion"] = png_bytes(plot_confusion(result["confusion_matrix"], model.classes))
     images["roc"] = png_bytes(plot_roc(y, proba, model.classes))
@@ -229,11 +238,15 @@ def table_report(model: Any, title: str, summary: dict, frame: Any, y: np.ndarra
     """The report of ``model`` on labelled rows ``frame`` (class indices ``y``,
     predicted ``proba``); ``summary`` holds ``data``, ``jaxmlp`` (and ``sklearn``)."""
     est = model.estimator
+    what = "regression" if model.regression else f"{len(model.classes)} classes"
     summary = {**summary, "settings": {k: str(v) for k, v in settings.items()},
                "versions": versions(),
-               "subtitle": f"{len(model.classes)} classes, target '{model.target}'; MLP "
+               "subtitle": f"{what}, target '{model.target}'; MLP "
                            f"{est.hidden_layer_sizes} ({est.activation}, {est.solver}, "
                            f"{est.coefs_[0].dtype})"}  # fmt: skip
+    if model.regression:  # proba: the predictions
+        return render_regression_report(title, summary, regression_images(model, y, proba,
+                                                                         curves))  # fmt: skip
     images = render_images(model, frame, y, proba, summary["jaxmlp"], curves)
     return render_table_report(title, summary, images)
 

@@ -1,8 +1,11 @@
-"""``TableModel``: the preprocessing + classifier pipeline that ``jaxmlp train`` builds.
+"""``TableModel``: the preprocessing + MLP pipeline that ``jaxmlp train`` builds.
 
 It takes a DataFrame with the training table's feature columns (in any order, extra
 columns ignored), applies the fitted ``ColumnTransformer`` and the fitted
-:class:`~jaxmlp.MLPClassifier`, and answers in the target's own class labels.
+:class:`~jaxmlp.MLPClassifier` (answering in the target's own class labels) or
+:class:`~jaxmlp.MLPRegressor` (answering in the target's own units: it was trained on the
+standardised target, as scikit-learn's ``TransformedTargetRegressor`` with a
+``StandardScaler`` would).
 """
 
 from __future__ import annotations
@@ -21,30 +24,41 @@ __all__ = ["TableModel"]
 
 @dataclasses.dataclass
 class TableModel:
-    """A fitted table classifier.
+    """A fitted table classifier or regressor.
 
     Attributes
     ----------
-    estimator : MLPClassifier
-        Fitted on the preprocessed features and class indices ``0..k-1``.
+    estimator : MLPClassifier or MLPRegressor
+        Fitted on the preprocessed features and class indices ``0..k-1`` (or the
+        standardised target ``(y - target_mean) / target_scale``).
     preprocessor : sklearn.compose.ColumnTransformer
         Fitted on the training rows.
     schema : Schema
         Feature columns and their kinds.
     target : str
         Name of the target column.
-    classes : ndarray of shape (n_classes,)
-        The target's labels; class index ``i`` is ``classes[i]``.
+    classes : ndarray of shape (n_classes,) or None
+        The target's labels; class index ``i`` is ``classes[i]``. None for regression.
     info : dict
         Training metrics and data summary kept with the model (JSON-able).
+    task : {'classification', 'regression'}
+    target_mean, target_scale : float
+        Regression: the training rows' target mean and standard deviation.
     """
 
     estimator: Any
     preprocessor: Any
     schema: Schema
     target: str
-    classes: np.ndarray
+    classes: np.ndarray | None
     info: dict = dataclasses.field(default_factory=dict)
+    task: str = "classification"
+    target_mean: float = 0.0
+    target_scale: float = 1.0
+
+    @property
+    def regression(self) -> bool:
+        return self.task == "regression"
 
     def check_columns(self, df) -> list[str]:
         """Raise :class:`TableError` for missing feature columns; return notes about
@@ -54,7 +68,7 @@ class TableModel:
         if extra:
             notes.append(f"ignored column(s) the model does not use: {', '.join(map(str, extra))}")
         clean = clean_features(df, self.schema)  # raises for missing / mistyped columns
-        encoder = self.preprocessor.named_transformers_["categorical"][-1]
+        encoder = self.preprocessor.named_transformers_["categorical"][-1]  # one-hot
         for c, known in zip(self.schema.categorical, getattr(encoder, "categories_", []),
                             strict=False):  # fmt: skip
             seen = clean[c].dropna()
@@ -72,16 +86,31 @@ class TableModel:
 
     def predict_proba(self, df) -> np.ndarray:
         """Class probabilities, shape (n_rows, n_classes), columns in ``classes`` order."""
+        if self.regression:
+            raise TableError("a regression model predicts numbers, not class probabilities")
         return self.estimator.predict_proba(self.transform(df))
 
     def predict(self, df) -> np.ndarray:
-        """Predicted labels, shape (n_rows,)."""
+        """Predicted labels (or numbers, in the target's units), shape (n_rows,)."""
+        if self.regression:
+            return self.predict_values(self.transform(df))
+        assert self.classes is not None
         return self.classes[np.argmax(self.predict_proba(df), axis=1)]
+
+    def predict_values(self, X: np.ndarray) -> np.ndarray:
+        """A regressor's predictions in the target's units for preprocessed rows X of
+        shape (n, n_encoded); shape (n,), float64."""
+        z = np.asarray(self.estimator.predict(X), np.float64).reshape(len(X))
+        return z * self.target_scale + self.target_mean
 
     def encode(self, labels) -> np.ndarray:
         """Class indices of target labels (unknown labels are a :class:`TableError`)."""
         return encode_target(labels, self.classes)[1]
 
     def __post_init__(self) -> None:
-        if len(self.classes) < 2:
-            raise TableError("a TableModel needs at least two classes")
+        if self.task not in ("classification", "regression"):
+            raise TableError(f"unknown task {self.task!r}")
+        if not self.regression and (self.classes is None or len(self.classes) < 2):
+            raise TableError("a table classifier needs at least two classes")
+        if self.regression and not (np.isfinite(self.target_scale) and self.target_scale > 0):
+            raise TableError(f"target scale {self.target_scale!r} is not a positive number")

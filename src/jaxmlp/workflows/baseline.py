@@ -43,21 +43,25 @@ def sklearn_params(params: dict[str, Any]) -> dict[str, Any]:
     return kw
 
 
-def fit_baseline(X: np.ndarray, y: np.ndarray, **params: Any) -> Baseline:
-    """Fit ``sklearn.neural_network.MLPClassifier(**params)`` on X of shape
-    (n, n_features) and y of shape (n,), timing it and recording its warnings."""
-    from sklearn.neural_network import MLPClassifier
+def fit_baseline(X: np.ndarray, y: np.ndarray, regression: bool = False,
+                 **params: Any) -> Baseline:  # fmt: skip
+    """Fit ``sklearn.neural_network.MLPClassifier(**params)`` (``MLPRegressor`` with
+    ``regression``) on X of shape (n, n_features) and y of shape (n,), timing it and
+    recording its warnings."""
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-    return _timed_fit(MLPClassifier(**params), X, y)
+    return _timed_fit((MLPRegressor if regression else MLPClassifier)(**params), X, y)
 
 
-def fit_gradient_boosting(X: np.ndarray, y: np.ndarray, random_state: int | None = 0) -> Baseline:
-    """Fit scikit-learn's ``HistGradientBoostingClassifier`` with its defaults (the
-    baseline a tabular practitioner compares with first) on X of shape (n, n_features)
-    and y of shape (n,), timing it."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
+def fit_gradient_boosting(X: np.ndarray, y: np.ndarray, random_state: int | None = 0,
+                          regression: bool = False) -> Baseline:  # fmt: skip
+    """Fit scikit-learn's ``HistGradientBoostingClassifier`` (``...Regressor`` with
+    ``regression``) with its defaults -- the baseline a tabular practitioner compares with
+    first -- on X of shape (n, n_features) and y of shape (n,), timing it."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-    return _timed_fit(HistGradientBoostingClassifier(random_state=random_state), X, y)
+    cls = HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier
+    return _timed_fit(cls(random_state=random_state), X, y)
 
 
 def _timed_fit(model: Any, X: np.ndarray, y: np.ndarray) -> Baseline:

@@ -1,10 +1,12 @@
-"""A classifier on a user's table: what ``jaxmlp train`` / ``predict`` / ``evaluate`` do,
-as functions that return values and print nothing.
+"""An MLP on a user's table: what ``jaxmlp train`` / ``predict`` / ``evaluate`` do, as
+functions that return values and print nothing.
 
 :func:`train_table` reads and prepares the table (:mod:`jaxmlp.data`), fits a
-:class:`~jaxmlp.MLPClassifier` watching the train and validation rows after every epoch,
-fits the scikit-learn baseline, and returns the fitted :class:`~jaxmlp.TableModel` with
-everything its report shows (:mod:`jaxmlp.reports.table` renders and saves it).
+:class:`~jaxmlp.MLPClassifier` -- or, for a numeric target, an
+:class:`~jaxmlp.MLPRegressor` (:mod:`jaxmlp.workflows.table_regression`) -- watching the
+train and validation rows after every epoch, fits the scikit-learn baselines, and returns
+the fitted :class:`~jaxmlp.TableModel` with everything its report shows
+(:mod:`jaxmlp.reports.table` renders and saves it).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from jaxmlp.data.tables import TableError, read_table
 from jaxmlp.sklearn.classifier import checked_classifier
 from jaxmlp.sklearn.table_model import TableModel
 from jaxmlp.workflows import baseline
+from jaxmlp.workflows.table_regression import evaluate_regression, fit_regression
 
 __all__ = [
     "TableTrainConfig",
@@ -58,6 +61,7 @@ class TableTrainConfig:
     stream: bool = False  # read row groups one at a time (jaxmlp.workflows.stream)
     shared: bool = False  # several processes, each reading its rows (jaxmlp.workflows.shares)
     keep: tuple[str, ...] = ()  # id-like columns to use anyway (--keep-column)
+    task: str = "auto"  # 'classification', 'regression' or 'auto' (from the target column)
 
 
 @dataclasses.dataclass
@@ -73,10 +77,13 @@ class TableTrainResult:
     metrics : dict
         :func:`metrics` of the jaxmlp model on the validation rows, plus ``fit_time_s``.
     sklearn : dict or None
-        The same for scikit-learn's ``MLPClassifier`` with the same settings.
-    proba : ndarray of shape (n_validation, n_classes)
+        The same for scikit-learn's ``MLPClassifier`` (``MLPRegressor``) with the same
+        settings.
+    proba : ndarray of shape (n_validation, n_classes), or (n_validation,)
+        Class probabilities, or a regressor's predictions in the target's units.
     curves : ndarray of shape (n_epochs, 2, 2) or None
-        Train and validation (loss, accuracy) after every epoch.
+        Train and validation (loss, accuracy) after every epoch ((loss, R²) of the
+        standardised target for regression).
     data : dict
         :func:`data_summary` of the whole table.
     notes : list of str
@@ -97,8 +104,9 @@ class TableTrainResult:
     gbm: dict | None = None
 
 
-def data_summary(df: Any, target: str, schema: Any) -> dict[str, Any]:
-    """Rows, columns with kind and missing count, class balance of ``target``."""
+def data_summary(df: Any, target: str, schema: Any, regression: bool = False) -> dict[str, Any]:
+    """Rows, columns with kind and missing count, class balance of ``target`` (for a
+    regression target: its quantiles, mean and standard deviation)."""
     cols = []
     for c in df.columns:
         c = str(c)
@@ -107,12 +115,21 @@ def data_summary(df: Any, target: str, schema: Any) -> dict[str, Any]:
         missing, distinct = int(df[c].isna().sum()), int(df[c].nunique())
         cols.append({"column": c, "kind": kind, "dtype": str(df[c].dtype), "missing": missing,
                      "distinct": distinct})  # fmt: skip
+    if regression:
+        import pandas as pd
+
+        y = pd.to_numeric(df[target], errors="coerce")
+        stats = {"min": y.min(), "25%": y.quantile(0.25), "median": y.median(),
+                 "75%": y.quantile(0.75), "max": y.max(), "mean": y.mean(),
+                 "std": y.std()}  # fmt: skip
+        return {"rows": len(df), "columns": cols,
+                "target_summary": {k: float(v) for k, v in stats.items()}}  # fmt: skip
     balance = df[target].astype(str).value_counts().sort_index()
     return {"rows": len(df), "columns": cols,
             "class_balance": {str(k): int(v) for k, v in balance.items()}}  # fmt: skip
 
 
-def metrics(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> dict[str, Any]:
+def metrics(y: np.ndarray, proba: np.ndarray, classes: np.ndarray | None) -> dict[str, Any]:
     """Accuracy, log loss, per-class precision/recall/F1/support, confusion matrix and
     ROC AUC (one-vs-rest) of predicted probabilities ``proba`` (n, k) for labels ``y``
     (class indices, shape (n,))."""
@@ -124,6 +141,7 @@ def metrics(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> dict[str, 
         roc_auc_score,
     )
 
+    assert classes is not None, "a classifier's metrics"
     k = len(classes)
     pred = proba.argmax(axis=1)
     p, r, f, s = precision_recall_fscore_support(y, pred, labels=range(k), zero_division=0)
@@ -203,9 +221,15 @@ def train_table(
                           test_size=config.test_size, test_df=test_df,
                           seed=config.params.get("random_state", 0),
                           drop_missing_target=config.drop_missing_target,
-                          keep=config.keep)  # fmt: skip
+                          keep=config.keep, task=config.task)  # fmt: skip
     if on_prepared is not None:
         on_prepared(table)
+    if table.regression:
+        parts = fit_regression(config.params, table, config.target, config.baseline,
+                               config.devices, progress)  # fmt: skip
+        parts["model"].info["source"] = str(config.data)
+        return TableTrainResult(table=table, data=data_summary(df, config.target, table.schema,
+                                                               True), **parts)  # fmt: skip
     split = table.split
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -238,13 +262,13 @@ def train_table(
 
 
 def load_table_model(path: str | Path) -> TableModel:
-    """The table model in a model folder (a bare ``MLPClassifier`` is a TableError)."""
+    """The table model in a model folder (a bare estimator is a TableError)."""
     from jaxmlp.io.model_files import load
 
     model = load(path)
     if not isinstance(model, TableModel):
-        raise TableError(f"'{path}' holds a bare MLPClassifier, not a table model from "
-                         "`jaxmlp train`; load it in Python with jaxmlp.load().")  # fmt: skip
+        raise TableError(f"'{path}' holds a bare {type(model).__name__}, not a table model "
+                         "from `jaxmlp train`; load it in Python with jaxmlp.load().")  # fmt: skip
     return model
 
 
@@ -264,11 +288,16 @@ def predict_table(model: TableModel, data: str | Path, proba: bool = False) -> t
     with ``proba`` one ``proba_<class>`` column per class), and notes about the columns."""
     import pandas as pd
 
+    if model.regression and proba:
+        raise TableError("--proba gives class probabilities; this model predicts a number "
+                         f"('{model.target}'). Drop --proba.")  # fmt: skip
     df, notes = _rows(model, data)
-    p = model.predict_proba(df)
-    out = pd.DataFrame({f"predicted_{model.target}": model.classes[np.argmax(p, axis=1)]})
+    if model.regression:
+        return pd.DataFrame({f"predicted_{model.target}": model.predict(df)}), notes
+    p, classes = model.predict_proba(df), np.asarray(model.classes)
+    out = pd.DataFrame({f"predicted_{model.target}": classes[np.argmax(p, axis=1)]})
     if proba:
-        for i, c in enumerate(model.classes):
+        for i, c in enumerate(classes):
             out[f"proba_{c}"] = p[:, i]
     return out, notes
 
@@ -277,7 +306,11 @@ def evaluate_table(model: TableModel, data: str | Path) -> dict[str, Any]:
     """:func:`metrics` of ``model`` on a labelled table (rows without a target are left
     out), with what the report needs: ``frame``, ``y``, ``proba``, ``data``, ``notes``."""
     df, notes = _rows(model, data, labelled=True)
+    if model.regression:
+        y, pred, result = evaluate_regression(model, df)
+        return {"metrics": result, "frame": df, "y": y, "proba": pred, "notes": notes,
+                "data": data_summary(df, model.target, model.schema, True)}  # fmt: skip
     y = model.encode(df[model.target].to_numpy())
     p = model.predict_proba(df)
-    return {"metrics": metrics(y, p, model.classes), "frame": df, "y": y, "proba": p,
+    return {"metrics": metrics(y, p, np.asarray(model.classes)), "frame": df, "y": y, "proba": p,
             "data": data_summary(df, model.target, model.schema), "notes": notes}  # fmt: skip

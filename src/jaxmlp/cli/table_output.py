@@ -1,0 +1,128 @@
+"""What ``jaxmlp train`` and ``jaxmlp evaluate`` print: the columns used, the metrics of
+jaxmlp next to scikit-learn's MLP and gradient boosting, and which did best -- for a
+classifier (accuracy, log loss) or a regressor (R², RMSE, MAE)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jaxmlp.cli.common import err, out
+
+__all__ = ["best_line", "prepared", "print_evaluation", "print_trained"]
+
+
+def prepared(data: Path, table: Any, say: Any) -> None:
+    """What the CLI says once the table is read, before training."""
+    for note in table.warnings:
+        err.print(f"Warning: {note}")
+    if getattr(table, "task_note", None):
+        say(table.task_note)
+    split = table.split
+    rows = split.meta.get("rows", {"train": len(split.X_train), "validation": len(split.X_test)})
+    say(f"jaxmlp train: {data} -> {rows['train']} train / "
+        f"{rows['validation']} validation rows, {len(table.schema.features)} features "
+        f"({split.X_train.shape[1]} after encoding), "
+        + ("a numeric target (regression)" if getattr(table, "regression", False)
+           else f"{len(table.classes)} classes"))  # fmt: skip
+    say(columns_line(table))
+
+
+def columns_line(table: Any) -> str:
+    """Which columns are used and how: numeric ones as they are, categorical ones as one
+    input per category."""
+
+    def names(cols: list[str]) -> str:
+        return ", ".join(cols[:8]) + (f" and {len(cols) - 8} more" if len(cols) > 8 else "")
+
+    schema, parts = table.schema, []
+    if schema.numeric:
+        parts.append(f"numeric: {names(schema.numeric)}")
+    if schema.categorical:
+        encoder = table.preprocessor.named_transformers_["categorical"][-1]
+        sizes = [len(c) for c in encoder.categories_]
+        shown = [f"{c} ({k} values)" for c, k in zip(schema.categorical, sizes, strict=True)]
+        parts.append(f"categorical, one input per value: {names(shown)}")
+    return "columns used: " + "; ".join(parts)
+
+
+def _regression_lines(jx: dict, sk: dict | None, gbm: dict | None, say: Any) -> None:
+    def three(m: dict) -> str:
+        return f"R² {m['r2']:.4f}, RMSE {m['rmse']:.4g}, MAE {m['mae']:.4g}"
+
+    say(f"validation {three(jx)}"
+        + (f" (scikit-learn MLP: {three(sk)}" if sk else "")
+        + (f"; gradient boosting: {three(gbm)}" if gbm else "") + (")" if sk else ""))  # fmt: skip
+    if sk and gbm:
+        scores = {"jaxmlp": jx, "scikit-learn's MLP": sk, "gradient boosting": gbm}
+        order = sorted(scores, key=lambda k: -scores[k]["r2"])
+        best, runner = order[0], order[1]
+        say(f"best on the validation rows: {best} (R² {scores[best]['r2']:.4f}, "
+            f"{scores[best]['r2'] - scores[runner]['r2']:.4f} above {runner})")  # fmt: skip
+
+
+def print_trained(result: Any, out_dir: Path, seconds: float, say: Any, as_json: bool) -> None:
+    jx, sk, gbm = result.metrics, result.sklearn, result.gbm
+    if result.model.regression:
+        _regression_lines(jx, sk, gbm, say)
+    else:
+        _classification_lines(jx, sk, gbm, say)
+    say(f"wrote {out_dir}/ (model.json, arrays.safetensors, report.html) in {seconds:.1f} s; "
+        f"open {out_dir / 'report.html'}")  # fmt: skip
+    if as_json:
+        keys = (("r2", "rmse", "mae") if result.model.regression
+                else ("accuracy", "log_loss", "roc_auc")) + ("fit_time_s",)  # fmt: skip
+        out.print_json(json.dumps({"model": str(out_dir), "report": str(out_dir / "report.html"),
+                                   "task": result.model.task,
+                                   "validation": result.model.info["validation"],
+                                   "sklearn": None if not sk else {k: sk[k] for k in keys},
+                                   "gradient_boosting": None if not gbm else
+                                   {k: gbm[k] for k in keys},
+                                   "fit_time_s": jx["fit_time_s"]}))  # fmt: skip
+
+
+def _classification_lines(jx: dict, sk: dict | None, gbm: dict | None, say: Any) -> None:
+    say(
+        f"validation accuracy {jx['accuracy']:.4f}, log loss {jx['log_loss']:.4f}"
+        + (f" (scikit-learn MLP: {sk['accuracy']:.4f}, {sk['log_loss']:.4f}" if sk else "")
+        + (f"; gradient boosting: {gbm['accuracy']:.4f}, {gbm['log_loss']:.4f}" if gbm else "")
+        + (")" if sk else "")
+    )
+    if sk and gbm:
+        say(best_line({"jaxmlp": jx, "scikit-learn's MLP": sk, "gradient boosting": gbm}))
+
+
+def best_line(scores: dict[str, dict]) -> str:
+    """Which model did best on the validation rows: highest accuracy, then lowest log
+    loss -- said as it is, jaxmlp or not."""
+    best = min(scores, key=lambda k: (-scores[k]["accuracy"], scores[k]["log_loss"]))
+    runner = min((k for k in scores if k != best),
+                 key=lambda k: (-scores[k]["accuracy"], scores[k]["log_loss"]))  # fmt: skip
+    gap = scores[best]["accuracy"] - scores[runner]["accuracy"]
+    return (f"best on the validation rows: {best} (accuracy {scores[best]['accuracy']:.4f}, "
+            f"{gap * 100:.2f} points above {runner})")  # fmt: skip
+
+
+def print_evaluation(evaluation: dict, as_json: bool) -> None:
+    """The metrics of ``jaxmlp evaluate``."""
+    result = evaluation["metrics"]
+    if "r2" in result:  # a regressor
+        if as_json:
+            out.print_json(json.dumps({k: result[k] for k in ("r2", "rmse", "mae")}))
+            return
+        r2 = "-" if result["r2"] is None else f"{result['r2']:.4f}"
+        out.print(f"{len(evaluation['frame'])} rows: R² {r2}, RMSE {result['rmse']:.4g}, "
+                  f"MAE {result['mae']:.4g} (target standard deviation "
+                  f"{result['target_std']:.4g})")  # fmt: skip
+        return
+    if as_json:
+        keys = ("accuracy", "log_loss", "roc_auc", "per_class", "confusion_matrix")
+        out.print_json(json.dumps({k: result[k] for k in keys}))
+        return
+    auc = "" if result["roc_auc"] is None else f", ROC AUC {result['roc_auc']:.4f}"
+    out.print(f"{len(evaluation['frame'])} rows: accuracy {result['accuracy']:.4f}, log loss "
+              f"{result['log_loss']:.4f}{auc}")  # fmt: skip
+    for r in result["per_class"]:
+        out.print(f"  {r['class']}: precision {r['precision']:.3f}, recall {r['recall']:.3f}, "
+                  f"F1 {r['f1']:.3f}, support {r['support']}")  # fmt: skip

@@ -1,0 +1,104 @@
+"""A regressor on a user's table: the regression half of ``jaxmlp train`` / ``predict`` /
+``evaluate`` (:mod:`jaxmlp.workflows.table` calls it for a numeric target).
+
+The :class:`~jaxmlp.MLPRegressor` trains on the standardised target (mean and standard
+deviation of the training rows, kept in the :class:`~jaxmlp.TableModel`), as a
+practitioner would wrap scikit-learn's in ``TransformedTargetRegressor``; scikit-learn's
+``MLPRegressor`` baseline gets the same standardised target, its
+``HistGradientBoostingRegressor`` the raw one (trees do not care about scale). Every
+metric is in the target's own units.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from jaxmlp.data.prepare import PreparedTable
+from jaxmlp.data.tables import TableError
+from jaxmlp.sklearn.regressor import checked_regressor
+from jaxmlp.sklearn.table_model import TableModel
+from jaxmlp.workflows import baseline
+
+__all__ = ["evaluate_regression", "fit_regression", "regression_metrics", "regressor_params"]
+
+
+def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+    """R², RMSE and MAE of predictions ``pred`` for targets ``y`` (both shape (n,)), and
+    the target's spread (so an RMSE can be read against it)."""
+    from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
+
+    r2 = float(r2_score(y, pred)) if len(y) >= 2 else None
+    return {"r2": r2, "rmse": float(root_mean_squared_error(y, pred)),
+            "mae": float(mean_absolute_error(y, pred)), "target_std": float(np.std(y))}  # fmt: skip
+
+
+def regressor_params(params: dict) -> dict:
+    """``MLPClassifier`` options as ``MLPRegressor`` options: ``class_weight`` is a
+    classifier's (set: a :class:`TableError`)."""
+    if params.get("class_weight") is not None:
+        raise TableError(
+            "--class-weight weighs classes; the target is numeric and a regressor is trained. "
+            "Drop --class-weight, or pass --task classification."
+        )
+    return {k: v for k, v in params.items() if k != "class_weight"}
+
+
+def _baselines(params: dict, table: PreparedTable, mean: float, scale: float) -> tuple[dict, dict]:
+    split = table.split
+    dtype = params.get("dtype") or np.float64  # scikit-learn trains in its input's precision
+    Xtr, Xte = np.asarray(split.X_train, dtype), np.asarray(split.X_test, dtype)
+    kw = baseline.sklearn_params(regressor_params(params))
+    mlp = baseline.fit_baseline(Xtr, (split.y_train - mean) / scale, regression=True, **kw)
+    pred = mlp.model.predict(Xte) * scale + mean
+    sk = {**regression_metrics(split.y_test, pred), "fit_time_s": mlp.fit_time_s}
+    seed = params.get("random_state", 0)
+    gbm = baseline.fit_gradient_boosting(split.X_train, split.y_train, seed, regression=True)
+    gb = {**regression_metrics(split.y_test, gbm.model.predict(split.X_test)),
+          "fit_time_s": gbm.fit_time_s}  # fmt: skip
+    return sk, gb
+
+
+def fit_regression(params: dict, table: PreparedTable, target: str, with_baseline: bool,
+                   devices: int | None,
+                   progress: Callable[[int, float], None] | None) -> dict[str, Any]:  # fmt: skip
+    """Fit the table regressor (and the baselines): the fields of a
+    :class:`~jaxmlp.workflows.table.TableTrainResult` as a dict."""
+    estimator = checked_regressor(**regressor_params(params))
+    estimator.set_params(devices=devices if (devices or 1) > 1 else None)
+    split = table.split
+    mean, scale = float(np.mean(split.y_train)), float(np.std(split.y_train))
+    scale = scale if scale > 0 else 1.0
+    z_tr, z_te = (split.y_train - mean) / scale, (split.y_test - mean) / scale
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimator.fit(split.X_train, z_tr, callback=progress,
+                      eval_set=[(split.X_train, z_tr), (split.X_test, z_te)])  # fmt: skip
+    fit_time = time.perf_counter() - t0
+    estimator.set_params(devices=None)  # where it trained is not part of the model
+    notes = [str(w.message).splitlines()[0] for w in caught
+             if "converge" in str(w.message).lower()
+             or "Maximum iterations" in str(w.message)]  # fmt: skip
+    model = TableModel(estimator, table.preprocessor, table.schema, target, None,
+                       task="regression", target_mean=mean, target_scale=scale)  # fmt: skip
+    pred = model.predict_values(split.X_test)
+    result = {**regression_metrics(split.y_test, pred), "fit_time_s": fit_time}
+    sk, gbm = _baselines(params, table, mean, scale) if with_baseline else (None, None)
+    rows = {"train": len(split.X_train), "validation": len(split.X_test)}
+    model.info = {"validation": {k: result[k] for k in ("r2", "rmse", "mae")}, "rows": rows}
+    return {"model": model, "metrics": result, "sklearn": sk, "gbm": gbm, "proba": pred,
+            "curves": getattr(estimator, "eval_curves_", None), "notes": notes}  # fmt: skip
+
+
+def evaluate_regression(model: TableModel, df: Any) -> tuple[np.ndarray, np.ndarray, dict]:
+    """``(y, predictions, metrics)`` of a regression model on labelled rows ``df``."""
+    from jaxmlp.data.target import regression_values
+
+    y = regression_values(df[model.target], model.target, spread=False)
+    pred = model.predict(df)
+    return y, pred, regression_metrics(y, pred)
