@@ -48,7 +48,7 @@ def _best_line(result: Any) -> str:
     if (result.diverged_at > 0).all():
         return "every model diverged: lower the learning rates."
     return (f"best: hidden {'-'.join(map(str, cell['hidden']))}, lr {cell['lr']:g}, alpha "
-            f"{cell['alpha']:g}, momentum {cell['momentum']:g}: validation accuracy "
+            f"{cell['alpha']:g}, momentum {cell['momentum']:g}: validation {result.score_name} "
             f"{mean[best]:.4f} ± {std[best]:.4f}")  # fmt: skip
 
 

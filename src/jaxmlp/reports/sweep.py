@@ -96,9 +96,11 @@ def plot_heatmaps(result: SweepResult) -> Figure:
     for ax in axes[n:]:
         ax.set_visible(False)
     if image is not None:
-        fig.colorbar(image, ax=list(axes[:n]), label="validation accuracy (mean over seeds)",
+        label = f"validation {result.score_name} (mean over seeds)"
+        fig.colorbar(image, ax=list(axes[:n]), label=label,
                      fraction=0.04, pad=0.02)  # fmt: skip
-    fig.suptitle(f"Validation accuracy, mean ± std over {cfg.seeds} seeds", fontsize=11)
+    fig.suptitle(f"Validation {result.score_name}, mean ± std over {cfg.seeds} seeds",
+                 fontsize=11)  # fmt: skip
     return fig
 
 
@@ -130,7 +132,7 @@ def plot_seed_bands(result: SweepResult, cells: list[int]) -> Figure:
         curves.append(Curve(label, loss.mean(axis=0), acc.mean(axis=0), loss.std(axis=0),
                             acc.std(axis=0), {"color": colors(n), "lw": 1.6}))  # fmt: skip
     return plot_curves(h.epoch, curves, title="Best cells: mean over seeds, band = ±1 std",
-                       loss_label="training loss", accuracy_label="validation accuracy",
+                       loss_label="training loss", accuracy_label=f"validation {result.score_name}",
                        figsize=(7.5, 6.0), legend_below=False)  # fmt: skip
 
 
@@ -174,8 +176,9 @@ def build_summary(result: SweepResult) -> dict[str, Any]:
             "n_train": int(result.split.X_train.shape[0]),
             "n_validation": int(result.split.X_test.shape[0]),
             "n_features": int(result.split.X_train.shape[1]),
-            "n_classes": result.n_classes,
+            "n_classes": None if result.regression else result.n_classes,
         },
+        "score": result.score_name,
         "n_models": len(result.cells) * cfg.seeds,
         "n_cells": len(result.cells),
         "n_programs": result.n_programs,
@@ -186,8 +189,8 @@ def build_summary(result: SweepResult) -> dict[str, Any]:
             "lr": cell["lr"],
             "alpha": cell["alpha"],
             "momentum": cell["momentum"],
-            "val_acc_mean": number(mean[best]),
-            "val_acc_std": number(std[best]),
+            f"val_{result.score_key}_mean": number(mean[best]),
+            f"val_{result.score_key}_std": number(std[best]),
         },
         "versions": versions(),
     }
@@ -231,30 +234,32 @@ def render_sweep_report(result: SweepResult, summary: dict, images: dict[str, by
 seeds), {cfg.optimizer}, {cfg.activation}, {cfg.epochs} epochs,
 {"full batch" if cfg.batch_size is None else f"batch size {cfg.batch_size}"};
 {data["n_train"]} train / {data["n_validation"]} validation rows, {data["n_features"]}
-features, {data["n_classes"]} classes. Trained in {summary["n_programs"]} compiled
+features, {"a numeric target (R²)" if result.regression else f"{data['n_classes']} classes"}. Trained in {summary["n_programs"]} compiled
 program(s), {summary["fit_time_s"]:.2f} s (compilation included).</p>
-<p>{_best_line(best)}</p>
+<p>{_best_line(best, result)}</p>
 {warn}
-<h2>Validation accuracy over the grid</h2>
-<div class="row">{figure(images, "heatmap", "Mean ± std over seeds of the final validation accuracy")}</div>
+<h2>Validation {result.score_name} over the grid</h2>
+<div class="row">{figure(images, "heatmap", f"Mean ± std over seeds of the final validation {result.score_name}")}</div>
 <h2>Learning curves of the best cells</h2>
 <div class="row">{figure(images, "learning_curves", "Mean over seeds, band = ±1 std")}</div>
 {surface_section if "ensemble_surface" in images else ""}
 <h2>All cells</h2>
 <table id="cells"><thead><tr><th>rank</th><th>hidden</th><th>lr</th><th>alpha</th>
-<th>momentum</th><th>validation accuracy</th><th>diverged seeds</th></tr></thead>
+<th>momentum</th><th>validation {result.score_name}</th><th>diverged seeds</th></tr></thead>
 <tbody>{body}</tbody></table>
 <p>Per-model results: <code>results.csv</code>, <code>results.json</code>.</p>
 """  # noqa: E501
     return html_page(title, body, summary["versions"])
 
 
-def _best_line(best: dict) -> str:
-    if best["val_acc_mean"] is None:
+def _best_line(best: dict, result: SweepResult) -> str:
+    k = result.score_key
+    if best[f"val_{k}_mean"] is None:
         return "Every model diverged: lower the learning rates."
     return (f"Best: hidden {_arch(best['hidden'])}, lr {best['lr']:g}, alpha "
-            f"{best['alpha']:g}, momentum {best['momentum']:g} — validation accuracy "
-            f"{best['val_acc_mean']:.4f} ± {best['val_acc_std']:.4f}.")  # fmt: skip
+            f"{best['alpha']:g}, momentum {best['momentum']:g} — validation "
+            f"{result.score_name} {best[f'val_{k}_mean']:.4f} ± "
+            f"{best[f'val_{k}_std']:.4f}.")  # fmt: skip
 
 
 def render_images(result: SweepResult) -> dict[str, bytes]:
@@ -262,7 +267,7 @@ def render_images(result: SweepResult) -> dict[str, bytes]:
     cells = top_cells(result)
     if cells:
         images["learning_curves"] = png_bytes(plot_seed_bands(result, cells))
-        if result.split.X_train.shape[1] == 2:
+        if result.split.X_train.shape[1] == 2 and not result.regression:
             images["ensemble_surface"] = png_bytes(plot_ensemble_surface(result, cells[0]))
     return images
 

@@ -88,12 +88,27 @@ class SweepResult:
     n_programs: int
     fit_time_s: float
 
+    @property
+    def regression(self) -> bool:
+        """A regression sweep (a table with a numeric target): scores are R²."""
+        return self.split.meta.get("task") == "regression"
+
+    @property
+    def score_name(self) -> str:
+        return "R²" if self.regression else "accuracy"
+
+    @property
+    def score_key(self) -> str:
+        """The score's short name in result columns: 'acc' or 'r2'."""
+        return "r2" if self.regression else "acc"
+
     def final(self, field: str) -> np.ndarray:
         """Last evaluated value of a history field, shape (n_cells, n_seeds)."""
         return getattr(self.history, field)[:, :, -1]
 
     def cell_scores(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and std over non-diverged seeds of the final validation accuracy, (n_cells,)."""
+        """Mean and std over non-diverged seeds of the final validation accuracy (R² for
+        regression), (n_cells,)."""
         acc = np.where(self.diverged_at > 0, np.nan, self.final("test_acc"))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # cells where every seed diverged
@@ -119,8 +134,8 @@ class SweepResult:
                     "alpha": cell["alpha"], "momentum": cell["momentum"], "seed": s,
                     "train_loss": number(self.final("train_loss")[c, s]),
                     "val_loss": number(self.final("test_loss")[c, s]),
-                    "train_acc": number(self.final("train_acc")[c, s]),
-                    "val_acc": number(self.final("test_acc")[c, s]),
+                    f"train_{self.score_key}": number(self.final("train_acc")[c, s]),
+                    f"val_{self.score_key}": number(self.final("test_acc")[c, s]),
                     "diverged_at_epoch": int(self.diverged_at[c, s]),
                 })  # fmt: skip
         return out
@@ -146,11 +161,13 @@ def run_sweep(
     MemoryBudgetError
         An explicit ``models_per_program`` that does not fit.
     """
-    n_classes = int(max(split.y_train.max(), split.y_test.max())) + 1
+    regression = split.meta.get("task") == "regression"
+    n_classes = 1 if regression else int(max(split.y_train.max(), split.y_test.max())) + 1
     cells = config.cells()
     S = config.seeds
     train_cfg = TrainConfig(epochs=config.epochs, batch_size=config.batch_size,
-                            eval_every=config.eval_every)  # fmt: skip
+                            eval_every=config.eval_every,
+                            loss="squared" if regression else "softmax")  # fmt: skip
     histories: list = [None] * len(cells)
     diverged = np.zeros((len(cells), S), np.int32)
     params_by_cell: dict[int, tuple] = {}
@@ -158,7 +175,11 @@ def run_sweep(
     total = len(cells) * S
     done = 0
     for hidden in config.hidden:
-        net = mlp(hidden, config.activation, n_classes)
+        net = (
+            mlp(hidden, config.activation, n_outputs=1)
+            if regression
+            else mlp(hidden, config.activation, n_classes)
+        )
         mine = [i for i, c in enumerate(cells) if c["hidden"] == hidden]
         lr = np.repeat([cells[i]["lr"] for i in mine], S)
         alpha = np.repeat([cells[i]["alpha"] for i in mine], S)
@@ -198,7 +219,9 @@ def run_sweep(
 
 def table_split(path: str, target: str, test_size: float,
                 drop_missing_target: bool) -> tuple[Split, list[str]]:  # fmt: skip
-    """A table's preprocessed train/validation split for a sweep, and its warnings.
+    """A table's preprocessed train/validation split for a sweep, and its warnings. A
+    numeric target (``--task auto``'s rule) is standardised with the training rows' mean
+    and standard deviation (``meta['task'] = 'regression'``): R² does not change.
 
     Raises
     ------
@@ -210,5 +233,11 @@ def table_split(path: str, target: str, test_size: float,
 
     table = prepare_table(read_table(path), target, test_size=test_size,
                           drop_missing_target=drop_missing_target)  # fmt: skip
-    split = dataclasses.replace(table.split, meta={"source": str(path), "target": target})
-    return split, list(table.warnings)
+    meta = {"source": str(path), "target": target, "task": table.task}
+    split = dataclasses.replace(table.split, meta=meta)
+    if table.regression:
+        mean, std = float(np.mean(split.y_train)), float(np.std(split.y_train)) or 1.0
+        split = dataclasses.replace(split, y_train=(split.y_train - mean) / std,
+                                    y_test=(split.y_test - mean) / std)  # fmt: skip
+    notes = [table.task_note] if table.task_note else []
+    return split, notes + list(table.warnings)
