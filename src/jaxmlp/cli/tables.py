@@ -93,8 +93,10 @@ def train(
     ] = "auto",
     momentum: Annotated[float, typer.Option(help="Momentum (sgd).")] = 0.9,
     early_stopping: Annotated[
-        bool, typer.Option(help="Stop on a validation split of the training rows.")
-    ] = False,
+        bool, typer.Option(help="Stop when a 10% slice of the training rows stops improving "
+                           "and keep the best epoch's weights (--no-early-stopping: train "
+                           "--max-iter epochs or until the training loss stalls).")
+    ] = True,
     n_iter_no_change: Annotated[int, typer.Option(help="Patience in epochs.")] = 10,
     tol: Annotated[float, typer.Option(help="Improvement tolerance.")] = 1e-4,
     dropout: Annotated[float, typer.Option(help="Dropout rate of hidden units.")] = 0.0,
@@ -158,6 +160,9 @@ def train(
                  n_iter_no_change=n_iter_no_change, tol=tol, dropout=dropout,
                  class_weight=class_weight, random_state=random_state, dtype=dtype)  # fmt: skip
     params = estimator_params(ctx, given, read_config(config) if config is not None else {})
+    asked = ctx.get_parameter_source("early_stopping")
+    if (stream or rank is not None) and (asked is None or asked.name != "COMMANDLINE"):
+        params["early_stopping"] = False  # these stop on the training loss
     check_params(params)
     if not rank:
         _check_out(out_dir, force)

@@ -224,13 +224,16 @@ def train_table(
                           keep=config.keep, task=config.task)  # fmt: skip
     if on_prepared is not None:
         on_prepared(table)
+    params, note = early_stopping_rows(config.params, len(table.split.X_train))
     if table.regression:
-        parts = fit_regression(config.params, table, config.target, config.baseline,
+        parts = fit_regression(params, table, config.target, config.baseline,
                                config.devices, progress)  # fmt: skip
+        parts["notes"] = [note] * bool(note) + parts["notes"]
         parts["model"].info["source"] = str(config.data)
         return TableTrainResult(table=table, data=data_summary(df, config.target, table.schema,
                                                                True), **parts)  # fmt: skip
     split = table.split
+    estimator.set_params(early_stopping=params["early_stopping"])
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -242,7 +245,7 @@ def train_table(
         )
     fit_time = time.perf_counter() - t0
     estimator.set_params(devices=None)  # where it trained is not part of the model
-    notes = [
+    notes = [note] * bool(note) + [
         str(w.message).splitlines()[0]
         for w in caught
         if "converge" in str(w.message).lower() or "Maximum iterations" in str(w.message)
@@ -251,14 +254,29 @@ def train_table(
                        table.classes)  # fmt: skip
     proba = estimator.predict_proba(split.X_test)
     result = {**metrics(split.y_test, proba, table.classes), "fit_time_s": fit_time}
-    sk = _sklearn_row(config.params, table) if config.baseline else None
-    gbm = _gbm_row(config.params, table) if config.baseline else None
+    sk = _sklearn_row(params, table) if config.baseline else None
+    gbm = _gbm_row(params, table) if config.baseline else None
     model.info = {"validation": {k: result[k] for k in ("accuracy", "log_loss", "roc_auc")},
                   "rows": {"train": len(split.X_train), "validation": len(split.X_test)},
                   "source": str(config.data)}  # fmt: skip
     curves = getattr(estimator, "eval_curves_", None)
     return TableTrainResult(model, table, result, sk, proba, curves,
                             data_summary(df, config.target, table.schema), notes, gbm)  # fmt: skip
+
+
+# fewest training rows for early stopping: its 10% validation slice needs a few rows
+MIN_ROWS_EARLY_STOPPING = 50
+
+
+def early_stopping_rows(params: dict, n_train: int) -> tuple[dict, str | None]:
+    """``params`` without early stopping when ``n_train`` rows are too few for its
+    validation slice, and a note saying so."""
+    if not params.get("early_stopping") or n_train >= MIN_ROWS_EARLY_STOPPING:
+        return params, None
+    return {**params, "early_stopping": False}, (
+        f"only {n_train} training rows: trained without early stopping (its validation slice "
+        f"needs {MIN_ROWS_EARLY_STOPPING} rows or more)"
+    )
 
 
 def load_table_model(path: str | Path) -> TableModel:
