@@ -39,11 +39,24 @@ def columns_line(table: Any) -> str:
     schema, parts = table.schema, []
     if schema.numeric:
         parts.append(f"numeric: {names(schema.numeric)}")
-    if schema.categorical:
+    if schema.onehot:
         encoder = table.preprocessor.named_transformers_["categorical"][-1]
         sizes = [len(c) for c in encoder.categories_]
-        shown = [f"{c} ({k} values)" for c, k in zip(schema.categorical, sizes, strict=True)]
+        shown = [f"{c} ({k} values)" for c, k in zip(schema.onehot, sizes, strict=True)]
         parts.append(f"categorical, one input per value: {names(shown)}")
+    if schema.target_encoded:
+        encoder = table.preprocessor.named_transformers_["target"][1]
+        sizes = [len(c) for c in encoder.categories_]
+        shown = [f"{c} ({k} values)" for c, k in zip(schema.target_encoded, sizes, strict=True)]
+        parts.append(f"categorical, target-encoded (more values than --max-onehot): "
+                     f"{names(shown)}")  # fmt: skip
+    if schema.datetime:
+        from jaxmlp.data.dates import describe
+
+        dates = table.preprocessor.named_transformers_["datetime"]
+        shown = [f"{c} -> {describe(bool(t))}" for c, t in zip(schema.datetime, dates.has_time_,
+                                                               strict=True)]  # fmt: skip
+        parts.append(f"dates: {names(shown)}")
     return "columns used: " + "; ".join(parts)
 
 

@@ -62,6 +62,14 @@ def train(
         str, typer.Option(help="auto (numbers with many distinct values: regression), "
                           "classification or regression.")
     ] = "auto",
+    datetime: Annotated[
+        str | None, typer.Option(callback=opt.columns, help="Columns to read as dates, "
+                                 "comma-separated (ISO dates are found without it).")
+    ] = None,
+    max_onehot: Annotated[
+        int, typer.Option(min=1, help="Categorical columns with more values than this are "
+                          "target-encoded (scikit-learn's TargetEncoder) instead of one-hot.")
+    ] = 50,
     keep_column: Annotated[
         list[str] | None, typer.Option(help="Use this column though it looks like an id "
                                        "(left out by default); repeat for several.")
@@ -170,13 +178,15 @@ def train(
 
     # the column options hold lists, parsed by their callbacks
     columns = cast(dict[str, Any], {"features": features, "categorical": categorical,
-                                    "numeric": numeric})  # fmt: skip
+                                    "numeric": numeric, "datetime": datetime})  # fmt: skip
     run = TableTrainConfig(data, target, params, columns["features"],
                            tuple(columns["categorical"] or ()), tuple(columns["numeric"] or ()),
                            test_size, test_file, drop_missing_target,
                            baseline and rank is None and not stream, devices, stream,
                            shared=rank is not None,
-                           keep=tuple(keep_column or ()), task=task)  # fmt: skip
+                           keep=tuple(keep_column or ()), task=task,
+                           datetime=tuple(columns["datetime"] or ()),
+                           max_onehot=max_onehot)  # fmt: skip
     if stream:
         convert_csv(data, not (quiet or as_json))
     try:

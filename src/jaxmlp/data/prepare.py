@@ -93,10 +93,13 @@ def prepare_table(
     drop_missing_target: bool = False,
     keep: tuple[str, ...] = (),
     task: str = "auto",
+    datetime: tuple[str, ...] = (),
+    max_onehot: int | None = 50,
 ) -> PreparedTable:
     """Split a table -- stratified by its classes -- (or use ``test_df``) and fit the
     preprocessing on the training rows. ``task`` is 'classification', 'regression' or
-    'auto' (see :func:`jaxmlp.data.target.choose_task`; its note joins the warnings).
+    'auto' (see :func:`jaxmlp.data.target.choose_task`). Categorical columns with more
+    than ``max_onehot`` levels in the training rows are target-encoded (None: never).
 
     Raises
     ------
@@ -107,12 +110,12 @@ def prepare_table(
     from sklearn.model_selection import train_test_split
 
     df = df.set_axis([str(c) for c in df.columns], axis=1)
-    schema, notes = infer_schema(df, target, features, categorical, numeric, keep)
+    schema, notes = infer_schema(df, target, features, categorical, numeric, keep, datetime)
     df = target_values(df, target, drop_missing_target)
     task, note = choose_task(df[target], target, task)
     if task == "regression":
         table = _prepare_regression(df, target, schema, notes, test_size, test_df, seed,
-                                    drop_missing_target)  # fmt: skip
+                                    drop_missing_target, max_onehot)  # fmt: skip
         return table._replace(task_note=note)
     check_classes(df[target], target)
     classes, y = encode_target(df[target].to_numpy())
@@ -146,23 +149,31 @@ def prepare_table(
             f"target '{target}' (too rare to split: every class needs at least 2 rows). Add "
             "rows of those classes, drop them, or give the validation rows with --test-file."
         )
-    split, pre = _preprocess(schema, target, train_df, test_part, y_tr, y_te)
+    split, pre, schema = _preprocess(schema, target, train_df, test_part, y_tr, y_te,
+                                     max_onehot, seed)  # fmt: skip
     return PreparedTable(split, pre, classes, schema, notes, (train_df, test_part))
 
 
-def _preprocess(schema: Schema, target: str, train_df, test_part, y_tr, y_te):
-    """The split of preprocessed features (float32) and the preprocessor fitted on the
-    training rows."""
-    pre = make_preprocessor(schema)
-    Xt_tr = pre.fit_transform(clean_features(train_df, schema))
+def _preprocess(schema: Schema, target: str, train_df, test_part, y_tr, y_te,
+                max_onehot: int | None, seed: int):  # fmt: skip
+    """The split of preprocessed features (float32), the preprocessor fitted on the
+    training rows (the target-encoder on their targets ``y_tr``) and the schema with its
+    target-encoded columns."""
+    clean = clean_features(train_df, schema)
+    if max_onehot is not None:
+        many = [c for c in schema.categorical if clean[c].nunique() > max_onehot]
+        schema = schema._replace(target_encoded=many)
+    pre = make_preprocessor(schema, seed)
+    Xt_tr = pre.fit_transform(clean, y_tr)
     Xt_te = pre.transform(clean_features(test_part, schema))
     split = Split(Xt_tr.astype(np.float32), y_tr, Xt_te.astype(np.float32), y_te,
                   {"target": target, "features": schema.features})  # fmt: skip
-    return split, pre
+    return split, pre, schema
 
 
 def _prepare_regression(df, target: str, schema: Schema, notes: list, test_size: float,
-                        test_df, seed: int, drop: bool) -> PreparedTable:  # fmt: skip
+                        test_df, seed: int, drop: bool,
+                        max_onehot: int | None) -> PreparedTable:  # fmt: skip
     """:func:`prepare_table` for a numeric target: a plain shuffled split."""
     from sklearn.model_selection import train_test_split
 
@@ -181,5 +192,6 @@ def _prepare_regression(df, target: str, schema: Schema, notes: list, test_size:
         train_df, test_part = df, target_values(test_df, target, drop)
     y_tr = regression_values(train_df[target], target)
     y_te = regression_values(test_part[target], target, spread=False)
-    split, pre = _preprocess(schema, target, train_df, test_part, y_tr, y_te)
+    split, pre, schema = _preprocess(schema, target, train_df, test_part, y_tr, y_te,
+                                     max_onehot, seed)  # fmt: skip
     return PreparedTable(split, pre, None, schema, notes, (train_df, test_part), "regression")

@@ -1,8 +1,11 @@
 """A table's schema and preprocessing: which columns are features and of what kind, their
-values cleaned (numbers as float64, categories as text), and the scikit-learn
-``ColumnTransformer`` fitted on the training rows -- numeric columns imputed with the median
-and standardised, categorical (text, boolean) columns imputed with the most frequent value
-and one-hot encoded, unknown categories ignored at prediction time."""
+values cleaned (numbers as float64, categories as text, dates as datetime64), and the
+scikit-learn ``ColumnTransformer`` fitted on the training rows -- numeric columns imputed
+with the median and standardised; categorical (text, boolean) columns imputed with the
+most frequent value and one-hot encoded (unknown categories ignored at prediction time),
+or, above ``--max-onehot`` levels, target-encoded with scikit-learn's ``TargetEncoder``
+(cross-fitted) and standardised; date columns turned into calendar features
+(:mod:`jaxmlp.data.dates`)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from jaxmlp.data.dates import CalendarFeatures, date_values, is_date_column, looks_like_dates
 from jaxmlp.data.tables import TableError
 
 __all__ = [
@@ -37,11 +41,23 @@ class Schema(NamedTuple):
     numeric : list of str
     categorical : list of str
         Text and boolean columns (and those declared categorical).
+    datetime : list of str
+        Date and time columns (detected or declared with ``--datetime``).
+    target_encoded : list of str
+        The categorical columns with more levels than ``--max-onehot`` in the training
+        rows (target-encoded; the others are one-hot encoded).
     """
 
     features: list
     numeric: list
     categorical: list
+    datetime: list = []  # noqa: RUF012 -- NamedTuple fields; never mutated
+    target_encoded: list = []  # noqa: RUF012
+
+    @property
+    def onehot(self) -> list:
+        """The categorical columns that are one-hot encoded."""
+        return [c for c in self.categorical if c not in self.target_encoded]
 
 
 def _closest(name: str, columns) -> str:
@@ -128,13 +144,15 @@ def infer_schema(
     categorical: tuple[str, ...] = (),
     numeric: tuple[str, ...] = (),
     keep: tuple[str, ...] = (),
+    datetime: tuple[str, ...] = (),
 ) -> tuple[Schema, list[str]]:
     """Choose the feature columns and their kinds; returns the schema and warnings.
 
     Numeric: numbers, and text columns whose values all read as numbers (text columns
     whose values are almost all numbers must be fixed or declared categorical).
     Categorical: text, booleans, and columns in ``categorical``. ``numeric`` forces a
-    column numeric. ID-like columns (:func:`id_like`) are left out, with a note, unless
+    column numeric. Dates: datetime columns, ISO date text (:mod:`jaxmlp.data.dates`) and
+    the columns in ``datetime``. ID-like columns (:func:`id_like`) are left out, with a note, unless
     the features are listed (``features``), the column is declared or is in ``keep``.
     """
 
@@ -147,7 +165,7 @@ def infer_schema(
     listed = features is not None
     features = [c for c in columns if c != target] if features is None else list(features)
     known = set(columns)
-    for c in [*features, *categorical, *numeric]:
+    for c in [*features, *categorical, *numeric, *datetime]:
         if c not in known:
             raise TableError(
                 f"Column '{c}' is not in the table. Columns: {', '.join(columns)}."
@@ -167,12 +185,14 @@ def infer_schema(
     if unknown:
         raise TableError(f"--keep-column {unknown[0]!r} is not in the table. Columns: "
                          f"{', '.join(columns)}." + _closest(unknown[0], columns))  # fmt: skip
-    both = set(categorical) & set(numeric)
+    both = set(categorical) & set(numeric) | (set(categorical) | set(numeric)) & set(datetime)
     if both:
-        raise TableError(f"Column(s) {sorted(both)} are declared both numeric and categorical.")
+        raise TableError(f"Column(s) {sorted(both)} are declared with two kinds (--numeric, "
+                         "--categorical, --datetime); give each one kind.")  # fmt: skip
     notes: list[str] = []
     num: list[str] = []
     cat: list[str] = []
+    dates: list[str] = []
     chosen = set(keep) | set(categorical) | set(numeric) | set(features if listed else ())
     for c in list(features):
         col = df[c]
@@ -182,6 +202,10 @@ def infer_schema(
                 f"Feature column '{c}' has no values at all. Leave it out (list the others "
                 "with --features) or fill it in."
             )
+        if c in datetime or (c not in chosen and (is_date_column(col) or looks_like_dates(col))):
+            date_values(col, c)  # every value a date (else the first bad one is named)
+            dates.append(c)
+            continue
         why = None if c in chosen else id_like(col)
         if why:
             features.remove(c)
@@ -191,15 +215,13 @@ def infer_schema(
         n_unique = col.nunique()
         if n_unique == 1:
             notes.append(f"column '{c}' is constant; it carries no information")
-        if c in cat and n_unique > 1000:
-            notes.append(f"column '{c}' has {n_unique} categories (> 1000)")
     if not features:
         raise TableError(
             "Every feature column of the table looks like an id ("
             + "; ".join(notes)
             + "); keep those that carry information with --keep-column NAME."
         )
-    return Schema(features, num, cat), notes
+    return Schema(features, num, cat, dates), notes
 
 
 def _is_numeric(col: Any, c: str, categorical: tuple[str, ...],
@@ -254,23 +276,32 @@ def clean_features(df, schema: Schema):
     for c in schema.features:
         if c in schema.numeric:
             out[c] = _numeric_values(df[c], c, declared=True)
+        elif c in schema.datetime:
+            out[c] = date_values(df[c], c)
         else:
             out[c] = _category_values(df[c])
     return pd.DataFrame(out, index=df.index)
 
 
-def make_preprocessor(schema: Schema):
+def make_preprocessor(schema: Schema, seed: int = 0):
     """The (unfitted) ``ColumnTransformer``: median-impute + standardise numeric columns,
-    most-frequent-impute + one-hot categorical ones (unknown categories: all zeros)."""
+    most-frequent-impute + one-hot categorical ones (unknown categories: all zeros), or
+    most-frequent-impute + ``TargetEncoder`` (cross-fitted, folds seeded by ``seed``; its
+    fit needs the target) + standardise the high-cardinality ones, calendar features of
+    date columns. Outputs in that order."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
 
     return ColumnTransformer(
         [("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
           schema.numeric),
          ("categorical", make_pipeline(
              SimpleImputer(strategy="most_frequent"),
-             OneHotEncoder(handle_unknown="ignore", sparse_output=False)), schema.categorical)],
+             OneHotEncoder(handle_unknown="ignore", sparse_output=False)), schema.onehot),
+         ("target", make_pipeline(SimpleImputer(strategy="most_frequent"),
+                                  TargetEncoder(random_state=seed), StandardScaler()),
+          list(schema.target_encoded)),
+         ("datetime", CalendarFeatures(), list(schema.datetime))],
     )  # fmt: skip

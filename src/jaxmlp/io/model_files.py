@@ -40,12 +40,10 @@ from jaxmlp.io.records import (
     ModelFileError,
     RecordError,
     build_estimator,
-    build_preprocessor,
     estimator_record,
     label_array,
-    probe_frame,
-    table_record,
 )
+from jaxmlp.io.table_records import build_preprocessor, probe_frame, table_record
 from jaxmlp.sklearn.base import BaseMLP
 from jaxmlp.sklearn.table_model import TableModel
 

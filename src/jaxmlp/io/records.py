@@ -1,5 +1,6 @@
-"""Models as data: an estimator or table model to a JSON record plus named arrays, and
-back -- the content of a model folder (:mod:`jaxmlp.io.model_files` writes and reads it).
+"""Models as data: an estimator to a JSON record plus named arrays, and back -- the
+content of a model folder (:mod:`jaxmlp.io.model_files` writes and reads it;
+:mod:`jaxmlp.io.table_records` does the same for a table model's preprocessing).
 
 The estimator goes through its public seam, ``get_fitted_state()`` /
 ``set_fitted_state()``; hyperparameters are stored as plain JSON values (a callable
@@ -22,10 +23,9 @@ __all__ = [
     "ModelFileError",
     "RecordError",
     "build_estimator",
-    "build_preprocessor",
     "estimator_record",
     "label_array",
-    "table_record",
+    "label_list",
 ]
 
 # hyperparameters stored as data; a callable activation or an optax optimizer is code
@@ -162,93 +162,3 @@ def build_estimator(rec: dict, arrays: dict[str, np.ndarray]) -> BaseMLP:
         return est.set_fitted_state(state)
     except ValueError as e:
         raise RecordError(f"its classes do not fit target type {rec['y_type']!r}") from e
-
-
-def table_record(model: Any, arrays: dict[str, np.ndarray]) -> dict:
-    """JSON record of a :class:`~jaxmlp.sklearn.table_model.TableModel`'s preprocessing
-    and columns; the preprocessing arrays are added to ``arrays``."""
-    schema = model.schema
-    pre = model.preprocessor
-    record: dict[str, Any] = {
-        "target": model.target,
-        "task": model.task,  # format version 2 on; absent: classification
-        "classes": None if model.classes is None else label_list(model.classes),
-        "features": list(schema.features),
-        "numeric": list(schema.numeric),
-        "categorical": list(schema.categorical),
-        "info": model.info,
-    }
-    if model.regression:
-        record["target_mean"] = float(model.target_mean)
-        record["target_scale"] = float(model.target_scale)
-    if schema.numeric:
-        imputer, scaler = pre.named_transformers_["numeric"]
-        arrays["numeric.median"] = np.asarray(imputer.statistics_, np.float64)
-        arrays["numeric.mean"] = np.asarray(scaler.mean_, np.float64)
-        arrays["numeric.var"] = np.asarray(scaler.var_, np.float64)
-        arrays["numeric.scale"] = np.asarray(scaler.scale_, np.float64)
-        record["n_samples_seen"] = int(np.max(scaler.n_samples_seen_))
-    if schema.categorical:
-        imputer, encoder = pre.named_transformers_["categorical"]
-        record["most_frequent"] = [str(v) for v in imputer.statistics_]
-        record["categories"] = [[str(v) for v in c] for c in encoder.categories_]
-    return record
-
-
-def _fit_on_levels(schema: Any, cats: list) -> Any:
-    """The preprocessor fitted on a frame that yields exactly the stored category levels
-    (the learned numbers are set from the stored arrays afterwards)."""
-    import pandas as pd
-
-    from jaxmlp.data.schema import make_preprocessor
-
-    n = max([2, *(len(c) for c in cats)])
-    frame = {}
-    for c in schema.features:
-        if c in schema.numeric:
-            frame[c] = np.arange(n, dtype=np.float64)
-        else:
-            levels = cats[schema.categorical.index(c)]
-            if not levels:
-                raise RecordError(f"column '{c}' has no category levels")
-            frame[c] = np.array([*levels, *[levels[0]] * (n - len(levels))], dtype=object)
-    return make_preprocessor(schema).fit(pd.DataFrame(frame)[schema.features])
-
-
-def build_preprocessor(rec: dict, arrays: dict[str, np.ndarray]) -> tuple[Any, Any]:
-    """``(schema, fitted ColumnTransformer)`` of a table record."""
-    from jaxmlp.data.schema import Schema
-
-    schema = Schema(list(rec["features"]), list(rec["numeric"]), list(rec["categorical"]))
-    if sorted(schema.numeric + schema.categorical) != sorted(schema.features):
-        raise RecordError("its feature lists disagree")
-    cats = rec.get("categories", [])
-    if len(cats) != len(schema.categorical):
-        raise RecordError("its category levels do not match the categorical columns")
-    pre = _fit_on_levels(schema, cats)
-    k = len(schema.numeric)
-    if k:
-        imputer, scaler = pre.named_transformers_["numeric"]
-        for name in ("median", "mean", "var", "scale"):
-            if arrays[f"numeric.{name}"].shape != (k,):
-                raise RecordError(f"numeric.{name} does not have one value per numeric column")
-        imputer.statistics_ = arrays["numeric.median"]
-        scaler.mean_, scaler.var_ = arrays["numeric.mean"], arrays["numeric.var"]
-        scaler.scale_ = arrays["numeric.scale"]
-        scaler.n_samples_seen_ = int(rec["n_samples_seen"])
-    if schema.categorical:
-        imputer, encoder = pre.named_transformers_["categorical"]
-        imputer.statistics_ = np.array(rec["most_frequent"], dtype=object)
-        got = [[str(v) for v in c] for c in encoder.categories_]
-        if got != [[str(v) for v in c] for c in cats]:
-            raise RecordError("its category levels are not sorted or not unique")
-    return schema, pre
-
-
-def probe_frame(schema: Any, rec: dict) -> Any:
-    """One row that the preprocessing can transform (to check its output width)."""
-    import pandas as pd
-
-    row = {c: [0.0] if c in schema.numeric else [rec["categories"][schema.categorical.index(c)][0]]
-           for c in schema.features}  # fmt: skip
-    return pd.DataFrame(row)[schema.features]

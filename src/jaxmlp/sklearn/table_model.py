@@ -69,8 +69,11 @@ class TableModel:
             notes.append(f"ignored column(s) the model does not use: {', '.join(map(str, extra))}")
         clean = clean_features(df, self.schema)  # raises for missing / mistyped columns
         encoder = self.preprocessor.named_transformers_["categorical"][-1]  # one-hot
-        for c, known in zip(self.schema.categorical, getattr(encoder, "categories_", []),
-                            strict=False):  # fmt: skip
+        target = self.preprocessor.named_transformers_["target"]
+        encoders = [*zip(self.schema.onehot, getattr(encoder, "categories_", []), strict=False),
+                    *zip(self.schema.target_encoded,
+                         getattr(target[1], "categories_", []), strict=False)]  # fmt: skip
+        for c, known in encoders:
             seen = clean[c].dropna()
             unseen = sorted(set(seen) - set(known.tolist()))
             if unseen:

@@ -62,6 +62,8 @@ class TableTrainConfig:
     shared: bool = False  # several processes, each reading its rows (jaxmlp.workflows.shares)
     keep: tuple[str, ...] = ()  # id-like columns to use anyway (--keep-column)
     task: str = "auto"  # 'classification', 'regression' or 'auto' (from the target column)
+    datetime: tuple[str, ...] = ()  # columns to read as dates (--datetime)
+    max_onehot: int | None = 50  # more levels than this: target-encoded (--max-onehot)
 
 
 @dataclasses.dataclass
@@ -111,6 +113,8 @@ def data_summary(df: Any, target: str, schema: Any, regression: bool = False) ->
     for c in df.columns:
         c = str(c)
         kind = ("target" if c == target else "numeric" if c in schema.numeric
+                else "date" if c in schema.datetime
+                else "categorical (target-encoded)" if c in schema.target_encoded
                 else "categorical" if c in schema.categorical else "unused")  # fmt: skip
         missing, distinct = int(df[c].isna().sum()), int(df[c].nunique())
         cols.append({"column": c, "kind": kind, "dtype": str(df[c].dtype), "missing": missing,
@@ -221,7 +225,8 @@ def train_table(
                           test_size=config.test_size, test_df=test_df,
                           seed=config.params.get("random_state", 0),
                           drop_missing_target=config.drop_missing_target,
-                          keep=config.keep, task=config.task)  # fmt: skip
+                          keep=config.keep, task=config.task, datetime=config.datetime,
+                          max_onehot=config.max_onehot)  # fmt: skip
     if on_prepared is not None:
         on_prepared(table)
     params, note = early_stopping_rows(config.params, len(table.split.X_train))
@@ -245,7 +250,7 @@ def train_table(
         )
     fit_time = time.perf_counter() - t0
     estimator.set_params(devices=None)  # where it trained is not part of the model
-    notes = [note] * bool(note) + [
+    notes = ([note] if note else []) + [
         str(w.message).splitlines()[0]
         for w in caught
         if "converge" in str(w.message).lower() or "Maximum iterations" in str(w.message)
