@@ -241,13 +241,13 @@ def test_missing_target_rows_can_be_dropped_and_odd_columns_are_warned_about(tmp
     assert "left out column 'a': integers counting up by one (a row index)" in text
 
 
-def test_more_than_1000_categories_is_warned_about(tmp_path):
+def test_a_column_of_1050_categories_is_target_encoded_and_said(tmp_path):
     rows = "".join(f"{i % 5},k{i % 1050},{'xy'[i % 2]}\n" for i in range(1100))
     path = _csv(tmp_path, "a,key,label\n" + rows)
     result = run("train", path, "--target", "label", "--no-baseline", "--max-iter", "2",
                  "--out", tmp_path / "m")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "'key' has 1050 categories (> 1000)" in flat(result.output)
+    assert "target-encoded (more values than --max-onehot): key (" in flat(result.output)
 
 
 def test_an_existing_model_is_not_overwritten_without_force(trained, wine, tmp_path):

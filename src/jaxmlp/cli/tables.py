@@ -325,5 +325,5 @@ def evaluate(
         except ValueError as e:
             fail(str(e))
     print_evaluation(evaluation, as_json)
-    if out_dir is not None:
+    if out_dir is not None and not as_json:
         out.print(f"wrote {written}")

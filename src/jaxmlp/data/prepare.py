@@ -163,7 +163,7 @@ def _preprocess(schema: Schema, target: str, train_df, test_part, y_tr, y_te,
     if max_onehot is not None:
         many = [c for c in schema.categorical if clean[c].nunique() > max_onehot]
         schema = schema._replace(target_encoded=many)
-    pre = make_preprocessor(schema, seed)
+    pre = make_preprocessor(schema, seed, stratify=np.asarray(y_tr).dtype.kind in "iu")
     Xt_tr = pre.fit_transform(clean, y_tr)
     Xt_te = pre.transform(clean_features(test_part, schema))
     split = Split(Xt_tr.astype(np.float32), y_tr, Xt_te.astype(np.float32), y_te,

@@ -283,16 +283,20 @@ def clean_features(df, schema: Schema):
     return pd.DataFrame(out, index=df.index)
 
 
-def make_preprocessor(schema: Schema, seed: int = 0):
+def make_preprocessor(schema: Schema, seed: int = 0, stratify: bool = True):
     """The (unfitted) ``ColumnTransformer``: median-impute + standardise numeric columns,
     most-frequent-impute + one-hot categorical ones (unknown categories: all zeros), or
-    most-frequent-impute + ``TargetEncoder`` (cross-fitted, folds seeded by ``seed``; its
-    fit needs the target) + standardise the high-cardinality ones, calendar features of
+    most-frequent-impute + ``TargetEncoder`` (cross-fitted on 5 shuffled folds seeded by
+    ``seed``, stratified for classes; its fit needs the target) + standardise the
+    high-cardinality ones, calendar features of
     date columns. Outputs in that order."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
+    from sklearn.model_selection import KFold, StratifiedKFold
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
+
+    folds = (StratifiedKFold if stratify else KFold)(5, shuffle=True, random_state=seed)
 
     return ColumnTransformer(
         [("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
@@ -301,7 +305,7 @@ def make_preprocessor(schema: Schema, seed: int = 0):
              SimpleImputer(strategy="most_frequent"),
              OneHotEncoder(handle_unknown="ignore", sparse_output=False)), schema.onehot),
          ("target", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                                  TargetEncoder(random_state=seed), StandardScaler()),
+                                  TargetEncoder(cv=folds), StandardScaler()),
           list(schema.target_encoded)),
          ("datetime", CalendarFeatures(), list(schema.datetime))],
     )  # fmt: skip

@@ -59,7 +59,7 @@ def check_classes(series: Any, target: str) -> None:
     if _is_number_column(series) and _fractional(series):
         distinct = int(series.nunique())
         if distinct > MAX_CLASSES_OF_NUMBERS:
-            example = series[series != np.round(series)].iloc[0]
+            example = float(series[series != np.round(series)].iloc[0])
             raise TableError(
                 f"Target column '{target}' holds continuous numbers ({distinct} distinct "
                 f"values, e.g. {example!r}): as classes, each value would be a class of its "
@@ -87,13 +87,13 @@ def regression_values(series: Any, target: str, spread: bool = True) -> np.ndarr
     if infinite.any():
         row = int(np.flatnonzero(infinite)[0])
         raise TableError(
-            f"Target column '{target}' has an infinite value ({y[row]!r}, row {row + 1} of "
+            f"Target column '{target}' has an infinite value ({float(y[row])!r}, row {row + 1} of "
             f"the data rows; {int(infinite.sum())} such value(s)): a regressor needs finite "
             "numbers. Remove or fix those rows."
         )
     if spread and len(y) and np.all(y == y[0]):
         raise TableError(
-            f"Target column '{target}' has the same value ({y[0]!r}) in every row: there is "
+            f"Target column '{target}' has the same value ({float(y[0])!r}) in every row: there is "
             "nothing to predict. Choose another --target."
         )
     return y

@@ -106,6 +106,14 @@ class TableTrainResult:
     gbm: dict | None = None
 
 
+def _date_kind(series: Any) -> str:
+    """What a date column became, for the data summary."""
+    from jaxmlp.data.dates import date_values, describe
+
+    v = date_values(series, str(series.name)).dropna().to_numpy()
+    return "date: " + describe(bool((v != v.astype("datetime64[D]")).any()))
+
+
 def data_summary(df: Any, target: str, schema: Any, regression: bool = False) -> dict[str, Any]:
     """Rows, columns with kind and missing count, class balance of ``target`` (for a
     regression target: its quantiles, mean and standard deviation)."""
@@ -113,7 +121,7 @@ def data_summary(df: Any, target: str, schema: Any, regression: bool = False) ->
     for c in df.columns:
         c = str(c)
         kind = ("target" if c == target else "numeric" if c in schema.numeric
-                else "date" if c in schema.datetime
+                else _date_kind(df[c]) if c in schema.datetime
                 else "categorical (target-encoded)" if c in schema.target_encoded
                 else "categorical" if c in schema.categorical else "unused")  # fmt: skip
         missing, distinct = int(df[c].isna().sum()), int(df[c].nunique())
