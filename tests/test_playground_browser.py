@@ -263,3 +263,38 @@ def test_export_downloads_a_model_folder_that_jaxmlp_loads(browser, server, tmp_
         DOCS.mkdir(exist_ok=True)
         tab.page.screenshot(path=str(DOCS / "playground.png"), full_page=True)
     tab.close()
+
+
+def test_regression_problems_train_and_export_a_regressor(browser, server, tmp_path):
+    """TF Playground's reg-gauss in the page: points coloured by value, the output map
+    from -1 (orange) to +1 (blue), scikit-learn's MLPRegressor beside it (R²), and the
+    export loads as a jaxmlp.MLPRegressor."""
+    import pandas as pd
+
+    import jaxmlp
+
+    tab = Tab(browser, server + "#dataset=reg-gauss&features=x1,x2&hidden=8,8&"
+              "activation=tanh&learning_rate=0.03&batch_size=10")  # fmt: skip
+    assert tab.js("window.playground.regression") is True
+    assert tab.js("window.playground.points.some((p) => p[2] !== Math.round(p[2]))")
+    tab.page.click("#play")
+    tab.wait("window.playground.header.epoch > 300", timeout=120_000)
+    tab.page.click("#play")
+    tab.page.click("#baseline-btn")
+    tab.wait("window.playground.baseline !== undefined", timeout=120_000)
+    assert tab.js("window.playground.baseline.score_name") == "R²"
+    assert "R²" in tab.page.inner_text("#baseline-info")
+    assert "+1 (value)" in tab.page.inner_text("#legend")
+    history = tab.js("window.playground.header.history")
+    assert history[-1][4] > 0.5  # test R² after 300 epochs (TF's own net gets there too)
+    with tab.page.expect_download() as info:
+        tab.page.click("#export")
+    path = tmp_path / "model.zip"
+    info.value.save_as(path)
+    zipfile.ZipFile(io.BytesIO(path.read_bytes())).extractall(tmp_path)
+    model = jaxmlp.load(tmp_path / "playground-model")
+    assert type(model).__name__ == "MLPRegressor"
+    pred = model.predict(pd.DataFrame({"x1": [4.0, 0.0], "x2": [2.5, 2.5]}))
+    assert pred[0] > 0.3 and pred[1] < -0.3  # a blue bump and an orange one
+    _screenshot(tab, "playground-regression.png")
+    tab.close()

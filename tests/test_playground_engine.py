@@ -194,3 +194,37 @@ def test_the_ensemble_equals_its_members_trained_one_by_one():
         members.append(alone.surfaces().output)
     np.testing.assert_allclose(mean, np.mean(members, axis=0), atol=2e-4)
     assert mi.shape == (GRID, GRID) and 0 <= mi.min() and mi.max() <= 1
+
+
+def test_tf_playgrounds_regression_problems_train_the_regressors_loss():
+    """reg-plane and reg-gauss follow TF Playground's formulas; the tab trains one identity
+    output on half the squared error (MLPRegressor's loss: checked by hand on the
+    trained weights) and exports an MLPRegressor that predicts what the tab shows."""
+    from jaxmlp import MLPRegressor
+    from jaxmlp.playground.exports import estimator
+
+    X, y = generate("reg-plane", 400, 0, seed=2)
+    np.testing.assert_allclose(y, (X[:, 0] + X[:, 1]) / 10, rtol=1e-6, atol=1e-6)
+    X, y = generate("reg-gauss", 400, 0, seed=2)
+    centre = (np.abs(X[:, 0] - 4) < 0.5) & (np.abs(X[:, 1] - 2.5) < 0.5)
+    assert (y[centre] > 0.5).all() and y.min() >= -1 and y.max() <= 1
+    s = Settings(dataset="reg-plane", features=("x1", "x2"), hidden=(4,), learning_rate=0.03)
+    run = Run(s)
+    assert run.regression and run.loss == "squared"
+    run.step(200)
+    epoch, train_loss, test_loss, train_r2, test_r2 = run.history[-1]
+    p = run.points
+    v = run.predict_values(p.X)[:, 0]
+    # the last epoch's losses and R² from the weights, by hand
+    tr, te = p.train, ~p.train
+    assert abs(0.5 * np.mean((v[te] - p.y[te]) ** 2) - test_loss) < 1e-5
+    ss = np.sum((p.y[te] - p.y[te].mean()) ** 2)
+    assert abs(1 - np.sum((p.y[te] - v[te]) ** 2) / ss - test_r2) < 1e-4
+    assert test_r2 > 0.95 and train_loss < 0.01
+    # the surface shows the value as the (orange, blue) pair
+    out = run.surfaces().output
+    grid = run.predict_values(grid_points(GRID))[:, 0].clip(-1, 1).reshape(GRID, GRID)
+    np.testing.assert_allclose(out[1] - out[0], grid, atol=1e-6)
+    est = estimator(run)
+    assert isinstance(est, MLPRegressor) and est.out_activation_ == "identity"
+    np.testing.assert_allclose(est.predict(features(p.X, s.features)), v, atol=1e-5)

@@ -3,7 +3,9 @@ own points.
 
 The generators follow TF Playground's ``dataset.ts``: points in ``[-6, 6]^2``, ``noise`` in
 percent (0-50), labels 1 (blue) and 0 (orange; TF's -1). ``moons`` is scikit-learn's
-``make_moons`` scaled to the same square. Every generator is deterministic given ``seed``.
+``make_moons`` scaled to the same square. TF Playground's two regression problems,
+``reg-plane`` and ``reg-gauss``, give values in [-1, 1] (orange -1 .. blue +1) instead of
+labels. Every generator is deterministic given ``seed``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ __all__ = [
     "EXTENT",
     "FEATURES",
     "MAX_POINTS",
+    "REGRESSION",
     "features",
     "generate",
     "parse_points_csv",
@@ -74,14 +77,44 @@ def _moons(n: int, noise: float, rng: np.random.RandomState) -> tuple[np.ndarray
     return (X - [0.5, 0.25]) * 3.0, y.astype(np.int32)
 
 
-# name -> generator(n_points, noise as a fraction (0-0.5), rng) -> (X (n, 2), y (n,) int32)
+def _noisy_square(n: int, noise: float, rng: np.random.RandomState):
+    """TF's regression points: uniform in [-6, 6]^2, and the noisy position the value is
+    read at."""
+    X = rng.uniform(-6, 6, (n, 2))
+    return X, X + rng.uniform(-6, 6, (n, 2)) * noise
+
+
+def _reg_plane(n: int, noise: float, rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
+    X, at = _noisy_square(n, noise, rng)
+    return X, (at[:, 0] + at[:, 1]) / 10.0  # TF: linear -10..10 -> -1..1
+
+
+# TF's six bumps: centre and sign; the value is the strongest bump's, falling linearly
+# from 1 at the centre to 0 at distance 2
+_BUMPS = ((-4, 2.5, 1), (0, 2.5, -1), (4, 2.5, 1), (-4, -2.5, -1), (0, -2.5, 1), (4, -2.5, -1))
+
+
+def _reg_gauss(n: int, noise: float, rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
+    X, at = _noisy_square(n, noise, rng)
+    value = np.zeros(n)
+    for cx, cy, sign in _BUMPS:
+        v = sign * np.clip(1 - np.hypot(at[:, 0] - cx, at[:, 1] - cy) / 2, 0, 1)
+        value = np.where(np.abs(v) > np.abs(value), v, value)
+    return X, value
+
+
+# name -> generator(n_points, noise as a fraction (0-0.5), rng) -> (X (n, 2), y (n,) int32,
+# or float values in [-1, 1] for REGRESSION)
 DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "circle": _circle,
     "xor": _xor,
     "gaussian": _gaussian,
     "spiral": _spiral,
     "moons": _moons,
+    "reg-plane": _reg_plane,
+    "reg-gauss": _reg_gauss,
 }
+REGRESSION = ("reg-plane", "reg-gauss")
 
 # name -> f(x1, x2) of shape (n,): the input features (TF Playground's INPUTS)
 FEATURES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
@@ -101,10 +134,11 @@ def generate(name: str, n: int, noise_percent: float, seed: int) -> tuple[np.nda
     Returns
     -------
     X : ndarray of shape (n, 2), float32, within about ``[-6, 6]``
-    y : ndarray of shape (n,), int32 in {0, 1}
+    y : ndarray of shape (n,), int32 in {0, 1} (float32 in [-1, 1] for :data:`REGRESSION`)
     """
     X, y = DATASETS[name](n, noise_percent / 100.0, np.random.RandomState(seed))
-    return np.clip(X, -EXTENT, EXTENT).astype(np.float32), y.astype(np.int32)
+    kind = np.float32 if name in REGRESSION else np.int32
+    return np.clip(X, -EXTENT, EXTENT).astype(np.float32), y.astype(kind)
 
 
 def split_points(n: int, train_percent: float, seed: int) -> np.ndarray:

@@ -138,6 +138,7 @@ class Session:
         # seq: the settings request this answers (None: the server changed the settings, e.g.
         # an upload); the page adopts the settings only from the answer to its latest request
         self._say({"type": "data", "points": rows, "classes": p.classes, "seq": self.seq,
+                   "regression": self.run.regression,
                    "settings": _settings_dict(self.run.settings)})  # fmt: skip
 
     def _work(self) -> None:
@@ -283,6 +284,7 @@ class Session:
         proba, accuracy, seconds = exports.baseline_surface(run)
         header = {"type": "baseline", "k": run.n_classes, "grid": proba.shape[-1],
                   "test_accuracy": round(accuracy, 4), "fit_seconds": round(seconds, 3),
+                  "score_name": "R²" if run.regression else "accuracy",
                   "epochs": max(run.epoch, 1)}  # fmt: skip
         self._say(encode(header, probability_bytes(proba)))
 

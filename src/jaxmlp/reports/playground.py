@@ -21,14 +21,21 @@ def _surface(run: Run) -> bytes:
     cells = grid_points(FINE)
     xx, yy = cells[:, 0].reshape(FINE, FINE), cells[:, 1].reshape(FINE, FINE)
     proba = run.predict_proba(cells)
-    draw_surface(fig, ax, xx, yy, proba)
     p = run.points
-    scatter_classes(ax, p.X[p.train], p.y[p.train], run.n_classes, size=18, label="train")
-    scatter_classes(ax, p.X[~p.train], p.y[~p.train], run.n_classes, size=18, alpha=0.4,
-                    label="test")  # fmt: skip
+    if run.regression:  # the value from -1 (orange) to +1 (blue), points coloured alike
+        draw_surface(fig, ax, xx, yy, proba, label="predicted value (-1 .. 1)")
+        for rows, alpha in ((p.train, 1.0), (~p.train, 0.4)):
+            ax.scatter(p.X[rows, 0], p.X[rows, 1], c=p.y[rows], cmap="PuOr", vmin=-1, vmax=1,
+                       s=18, alpha=alpha, edgecolors="white", linewidths=0.5)  # fmt: skip
+    else:
+        draw_surface(fig, ax, xx, yy, proba)
+        scatter_classes(ax, p.X[p.train], p.y[p.train], run.n_classes, size=18, label="train")
+        scatter_classes(ax, p.X[~p.train], p.y[~p.train], run.n_classes, size=18, alpha=0.4,
+                        label="test")  # fmt: skip
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
-    ax.set_title(f"Decision surface after epoch {run.epoch}")
+    what = "Predicted value" if run.regression else "Decision surface"
+    ax.set_title(f"{what} after epoch {run.epoch}")
     return png_bytes(fig)
 
 
@@ -39,13 +46,16 @@ def playground_report(run: Run) -> str:
     if run.history:
         h = np.asarray(run.history)
         fig = plot_curves(h[:, 0], [Curve("train", h[:, 1], h[:, 3]),
-                                    Curve("test", h[:, 2], h[:, 4])])  # fmt: skip
+                                    Curve("test", h[:, 2], h[:, 4])],
+                          accuracy_label="R²" if run.regression else "accuracy")  # fmt: skip
         images["curves"] = png_bytes(fig)
     last = run.history[-1] if run.history else None
     settings = {
         "data": f"{s.dataset} ({len(run.points.y)} points, noise {s.noise:g} %, "
         f"{s.train_percent:g} % for training, seed {s.seed})",
-        "classes": ", ".join(run.points.classes),
+        "classes": "none: values in [-1, 1] (regression)"
+        if run.regression
+        else ", ".join(run.points.classes),
         "inputs": ", ".join(s.features),
         "hidden layers": ", ".join(map(str, s.hidden)) or "none",
         "activation": s.activation,
@@ -55,10 +65,11 @@ def playground_report(run: Run) -> str:
     }
     metrics = "<p>Not trained yet.</p>"
     if last is not None:
+        score, kind = ("R²", "loss") if run.regression else ("accuracy", "pct")
         metrics = kv_table({"training loss": fmt(last[1], "loss"),
                             "test loss": fmt(last[2], "loss"),
-                            "training accuracy": fmt(last[3], "pct"),
-                            "test accuracy": fmt(last[4], "pct")})  # fmt: skip
+                            f"training {score}": fmt(last[3], kind),
+                            f"test {score}": fmt(last[4], kind)})  # fmt: skip
     body = (
         "<h2>Settings</h2>" + kv_table(settings) + "<h2>Metrics</h2>" + metrics
         + figure(images, "surface", "The model's class probabilities with the points")

@@ -10,6 +10,10 @@ changing them compiles nothing either; one program is compiled per architecture
 
 Binary problems use scikit-learn's layout (one logistic output unit), more classes a
 softmax with cross-entropy, so a trained model exports as a :class:`jaxmlp.MLPClassifier`.
+TF Playground's regression problems (``reg-plane``, ``reg-gauss``) train one identity
+output on half the squared error -- :class:`jaxmlp.MLPRegressor`'s loss -- and export as
+one; their surfaces carry the value ``v`` in [-1, 1] as the two "probabilities"
+``((1 - v) / 2, (1 + v) / 2)``, which the page colours orange (-1) to blue (+1) as TF does.
 """
 
 from __future__ import annotations
@@ -27,7 +31,14 @@ from jaxmlp.core.loop import train
 from jaxmlp.core.many import init_states, train_many
 from jaxmlp.core.nn import ACTIVATIONS, mlp
 from jaxmlp.core.program import DivergenceError, Hyper, Program, bucket, init_state, make_data
-from jaxmlp.data.playground import EXTENT, FEATURES, features, generate, split_points
+from jaxmlp.data.playground import (
+    EXTENT,
+    FEATURES,
+    REGRESSION,
+    features,
+    generate,
+    split_points,
+)
 from jaxmlp.sklearn.ensemble import uncertainty
 from jaxmlp.workflows.playground_settings import Settings
 
@@ -41,8 +52,9 @@ ALL = tuple(FEATURES)
 
 @dataclasses.dataclass
 class Points:
-    """A tab's points: ``X`` (n, 2) float32 in the plane, ``y`` (n,) int32 class indices,
-    ``train`` (n,) bool, and the label of each class."""
+    """A tab's points: ``X`` (n, 2) float32 in the plane, ``y`` (n,) int32 class indices
+    (float32 values in [-1, 1] for a regression problem), ``train`` (n,) bool, and the
+    label of each class (none for regression)."""
 
     X: np.ndarray
     y: np.ndarray
@@ -52,7 +64,8 @@ class Points:
     @classmethod
     def generated(cls, s: Settings) -> Points:
         X, y = generate(s.dataset, s.n_points, s.noise, s.seed)
-        return cls(X, y, split_points(len(y), s.train_percent, s.seed), ["0", "1"])
+        classes = [] if s.dataset in REGRESSION else ["0", "1"]
+        return cls(X, y, split_points(len(y), s.train_percent, s.seed), classes)
 
     @classmethod
     def own(cls, X: np.ndarray, y: np.ndarray, classes: list[str], s: Settings) -> Points:
@@ -97,8 +110,12 @@ def _layers(activation: str, params: Any, X: jax.Array) -> tuple[jax.Array, list
     return x, hidden
 
 
-def _probabilities(logits: np.ndarray) -> np.ndarray:
-    """(n, k) class probabilities from (n, 1) logistic or (n, k) softmax logits."""
+def _probabilities(logits: np.ndarray, regression: bool = False) -> np.ndarray:
+    """(n, k) class probabilities from (n, 1) logistic or (n, k) softmax logits; for
+    regression the (n, 1) values v as ``((1 - v) / 2, (1 + v) / 2)`` clipped to [0, 1]."""
+    if regression:
+        v = np.clip(logits[:, 0], -1.0, 1.0)
+        return np.stack([(1.0 - v) / 2, (1.0 + v) / 2], axis=1)
     if logits.shape[1] == 1:
         p = 1.0 / (1.0 + np.exp(-logits[:, 0]))
         return np.stack([1.0 - p, p], axis=1)
@@ -129,6 +146,7 @@ class Run:
             self.points = Points.own(self.own.X, self.own.y, self.own.classes, s)
         else:
             self.points = Points.generated(s)
+        self.regression = s.dataset in REGRESSION and self.points.y.dtype.kind == "f"
         self.n_classes = max(2, len(self.points.classes))
         self._inputs()
 
@@ -148,6 +166,13 @@ class Run:
     def _targets(self, y: np.ndarray) -> np.ndarray:
         return y.astype(np.float32)[:, None] if self.n_classes == 2 else y
 
+    @property
+    def loss(self) -> str:
+        """The engine's output kind: 'squared', 'logistic' or 'softmax'."""
+        if self.regression:
+            return "squared"
+        return "logistic" if self.n_classes == 2 else "softmax"
+
     def _network(self):
         s = self.settings
         outputs = 1 if self.n_classes == 2 else self.n_classes
@@ -159,7 +184,7 @@ class Run:
         return Program(
             apply=self._network().apply,
             optimizer=optimizers.factory(s.optimizer),
-            loss="logistic" if self.n_classes == 2 else "softmax",
+            loss=self.loss,
             batch=None if s.batch_size >= n_train else s.batch_size,
             n_evals=2,
             l2=s.regularization == "l2",
@@ -229,10 +254,16 @@ class Run:
 
     # ------------------------------------------------------------------ what the page draws
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Class probabilities of shape (n, n_classes) at points ``X`` of shape (n, 2)."""
+        """Class probabilities of shape (n, n_classes) at points ``X`` of shape (n, 2)
+        (for regression the values' colour pair, see the module docstring)."""
+        return _probabilities(self.predict_values(X), self.regression)
+
+    def predict_values(self, X: np.ndarray) -> np.ndarray:
+        """The output layer (logits; values for regression) at points ``X`` of shape
+        (n, 2): shape (n, n_outputs), float64."""
         logits, _ = _layers(self.settings.activation, self.state.params,
                             features(X, ALL) * self.mask)  # fmt: skip
-        return _probabilities(np.asarray(logits, np.float64))
+        return np.asarray(logits, np.float64)
 
     def surfaces(self, params: Any = None) -> Surfaces:
         """Class probabilities on the output grid and every neuron's map."""
@@ -242,7 +273,7 @@ class Run:
         _, hidden = _layers(act, params, self._small_grid)
         g = NEURON_GRID
         maps = [np.asarray(h).T.reshape(-1, g, g) for h in hidden]
-        probs = _probabilities(np.asarray(logits, np.float64))
+        probs = _probabilities(np.asarray(logits, np.float64), self.regression)
         return Surfaces(probs.T.reshape(-1, GRID, GRID).astype(np.float32), maps)
 
     def weights(self) -> list[np.ndarray]:
@@ -255,7 +286,8 @@ class Run:
     def ensemble(self, n: int, epochs: int) -> tuple[np.ndarray, np.ndarray]:
         """``n`` models of these settings from seeds ``seed .. seed + n - 1`` trained for
         ``epochs`` in one vectorised program: the mean class probabilities (k, GRID, GRID)
-        and the members' disagreement as the mutual information (GRID, GRID) in [0, 1]."""
+        and the members' disagreement as the mutual information (GRID, GRID) in [0, 1]
+        (regression: the mean value's colour pair and the members' standard deviation)."""
         seeds = self.settings.seed + np.arange(n)
         params = [self.initial_params(int(s)) for s in seeds]
         stacked = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *params)
@@ -266,6 +298,11 @@ class Run:
         logits = jax.vmap(lambda p: _layers(self.settings.activation, p, self._grid)[0])(
             result.state.params
         )  # (n, cells, outputs): every member's map in one call
+        if self.regression:  # the members' mean value, and their spread (std, at most 1)
+            V = np.asarray(logits, np.float64)[..., 0]
+            mean = _probabilities(V.mean(axis=0)[:, None], True)
+            return mean.T.reshape(-1, GRID, GRID), np.minimum(V.std(axis=0), 1.0).reshape(
+                GRID, GRID)  # fmt: skip
         P = np.stack([_probabilities(z) for z in np.asarray(logits, np.float64)])
         mean = P.mean(axis=0)
         mi = uncertainty(P).mutual_information / np.log(mean.shape[1])

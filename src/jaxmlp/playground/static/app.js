@@ -19,7 +19,7 @@ const FEATURE_FN = {
   "x2^2": (a, b) => b * b / 36, "x1*x2": (a, b) => a * b / 36,
   "sin(x1)": (a, b) => Math.sin(a), "sin(x2)": (a, b) => Math.sin(b),
 };
-const DATASETS = ["circle", "xor", "gaussian", "spiral", "moons", "custom"];
+const DATASETS = ["circle", "xor", "gaussian", "spiral", "moons", "reg-plane", "reg-gauss", "custom"];
 const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const MAX_LAYERS = 6, MAX_NEURONS = 64, NODE = 36, MAX_UPLOAD = 1 << 20;
@@ -33,7 +33,7 @@ const RGB = PALETTE.map(hex);
 
 // what the tests (and a curious user in the console) can read
 const pg = window.playground = { frames: 0, errors: [], notices: [], header: null, points: [],
-  classes: ["0", "1"], files: [], status: null };
+  classes: ["0", "1"], files: [], status: null, regression: false };
 let settings = { ...DEFAULTS, ...parseHash() };
 let view = { ...VIEW_DEFAULTS, ...parseView() };
 let ws = null, playing = false, lastFrame = null, hoverMap = null, seq = 0;
@@ -102,6 +102,7 @@ function onText(m) {
   } else if (m.type === "data") {
     pg.points = m.points;
     pg.classes = m.classes;
+    pg.regression = Boolean(m.regression);
     clearStatus("error");
     // the server's settings (clamped, or switched to 'custom') -- unless this answers an
     // older request than our latest: our newer choices must not be undone
@@ -119,7 +120,8 @@ function onBinary(buffer) {
   if (header.type === "frame") onFrame(header, payload);
   else if (header.type === "baseline") {
     drawProbabilities($("baseline"), payload, header.k, header.grid);
-    $("baseline-info").textContent = `test accuracy ${(100 * header.test_accuracy).toFixed(1)}%, ${header.epochs} epochs, ${header.fit_seconds}s`;
+    const score = header.score_name === "R²" ? `test R² ${header.test_accuracy.toFixed(3)}` : `test accuracy ${(100 * header.test_accuracy).toFixed(1)}%`;
+    $("baseline-info").textContent = `${score}, ${header.epochs} epochs, ${header.fit_seconds}s`;
     pg.baseline = header;
   } else if (header.type === "ensemble") {
     const cells = header.grid * header.grid;
@@ -350,7 +352,8 @@ function drawPoints() {
     if (!train && !view.show_test) continue;
     ctx.beginPath();
     ctx.arc((x + 6) * s, (6 - y) * s, 3.5, 0, 2 * Math.PI);
-    ctx.fillStyle = PALETTE[label % PALETTE.length];
+    const rgb = pg.regression ? diverging(Math.max(-1, Math.min(1, label))) : null;
+    ctx.fillStyle = rgb ? `rgb(${rgb.map(Math.round).join(",")})` : PALETTE[label % PALETTE.length];
     ctx.fill();
     ctx.lineWidth = train ? 1 : 1.5;
     ctx.strokeStyle = train ? "#fff" : "#000";
@@ -374,7 +377,9 @@ function drawChart(history) {
   }
 }
 function renderLegend() {
-  $("legend").innerHTML = pg.classes.map((c, i) => `<span><i style="background:${PALETTE[i % PALETTE.length]}"></i>${escapeHtml(c)}</span>`).join("");
+  $("legend").innerHTML = pg.regression
+    ? `<span><i style="background:${PALETTE[0]}"></i>-1</span><span><i style="background:rgb(${MID.join(",")})"></i>0</span><span><i style="background:${PALETTE[1]}"></i>+1 (value)</span>`
+    : pg.classes.map((c, i) => `<span><i style="background:${PALETTE[i % PALETTE.length]}"></i>${escapeHtml(c)}</span>`).join("");
   const sel = $("click-class"), old = sel.value;
   sel.innerHTML = [...Array(Math.min(10, pg.classes.length + 1)).keys()].map((i) => `<option value="${i}">${i < pg.classes.length ? escapeHtml(pg.classes[i]) : "new class " + i}</option>`).join("");
   if (old && Number(old) < sel.options.length) sel.value = old;
