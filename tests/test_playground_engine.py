@@ -212,11 +212,11 @@ def test_tf_playgrounds_regression_problems_train_the_regressors_loss():
     run = Run(s)
     assert run.regression and run.loss == "squared"
     run.step(200)
-    epoch, train_loss, test_loss, train_r2, test_r2 = run.history[-1]
+    _, train_loss, test_loss, _, test_r2 = run.history[-1]
     p = run.points
     v = run.predict_values(p.X)[:, 0]
     # the last epoch's losses and R² from the weights, by hand
-    tr, te = p.train, ~p.train
+    te = ~p.train
     assert abs(0.5 * np.mean((v[te] - p.y[te]) ** 2) - test_loss) < 1e-5
     ss = np.sum((p.y[te] - p.y[te].mean()) ** 2)
     assert abs(1 - np.sum((p.y[te] - v[te]) ** 2) / ss - test_r2) < 1e-4
