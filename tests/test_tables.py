@@ -178,7 +178,7 @@ def _csv(tmp_path, text: str, name: str = "t.csv"):
     return path
 
 
-CONTINUOUS = "a,b,label\n" + "".join(f"{i},{i % 3},{i / 7:.3f}\n" for i in range(30))
+CONTINUOUS = "a,b,label\n" + "".join(f"{i},{i % 3},{i / 7:.3f}\n" for i in range(60))
 
 
 def _binary(path):
@@ -212,7 +212,8 @@ GOOD = "a,b,color,label\n" + "".join(
         (lambda p: _csv(p, "a,b,label\n" + "".join(f"{i},,{'xy'[i % 2]}\n" for i in range(20))),
          [], ["'b' has no values at all"]),
         (lambda p: _csv(p, GOOD), ["--features", "a,colour"], ["'colour' is not in the table"]),
-        (lambda p: _csv(p, CONTINUOUS), [], ["'label' holds continuous numbers", "Bin the"]),
+        (lambda p: _csv(p, CONTINUOUS), ["--task", "classification"],
+         ["'label' holds continuous numbers", "--task regression", "bin the"]),
     ],
 )  # fmt: skip
 def test_bad_tables_exit_2_and_write_nothing(tmp_path, make, extra, fragments):

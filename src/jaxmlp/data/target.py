@@ -15,7 +15,8 @@ import numpy as np
 
 from jaxmlp.data.tables import TableError
 
-__all__ = ["MAX_CLASSES_OF_NUMBERS", "TASKS", "check_classes", "choose_task", "regression_values"]
+__all__ = ["MAX_CLASSES_OF_NUMBERS", "TASKS", "check_classes", "choose_task", "classes_only",
+           "regression_values"]  # fmt: skip
 
 TASKS = ("auto", "classification", "regression")
 # auto: an integer column with more distinct values than this is a quantity, not classes
@@ -66,6 +67,19 @@ def check_classes(series: Any, target: str) -> None:
                 "own. Use --task regression (or --task auto) to predict the number, or bin "
                 "the values into classes first."
             )
+
+
+def classes_only(series: Any, target: str, task: str, how: str) -> None:
+    """For ways of training that take classes only (``how``: '--stream', 'several
+    processes'): a numeric target (as ``task`` decides) is a :class:`TableError`."""
+    if choose_task(series, target, task)[0] == "regression":
+        raise TableError(
+            f"Target column '{target}' is numeric, and {how} trains classifiers only (for "
+            f"now). Train the regressor in memory (drop "
+            f"{how if how.startswith('-') else '--coordinator-address'}), or pass --task "
+            "classification to treat its values as classes."
+        )
+    check_classes(series, target)
 
 
 def regression_values(series: Any, target: str, spread: bool = True) -> np.ndarray:

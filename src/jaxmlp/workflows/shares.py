@@ -33,6 +33,7 @@ from jaxmlp.data import stream
 from jaxmlp.data.prepare import encode_target
 from jaxmlp.data.schema import clean_features, infer_schema
 from jaxmlp.data.tables import TableError
+from jaxmlp.data.target import classes_only
 from jaxmlp.sklearn import bridge
 from jaxmlp.sklearn.classifier import checked_classifier
 from jaxmlp.workflows.stream import (
@@ -119,7 +120,9 @@ def train_table_shared(config: Any, progress: Callable[[int, float], None] | Non
     sample = pd.concat([s for s, _, _ in parts if s is not None], ignore_index=True)
     val = pd.concat([v for _, v, _ in parts if v is not None], ignore_index=True)
     schema, notes = infer_schema(sample, config.target, config.features, config.categorical,
-                                 config.numeric, config.keep)  # fmt: skip
+                                 config.numeric, config.keep, config.datetime)  # fmt: skip
+    classes_only(sample[config.target].dropna(), config.target, config.task,
+                 "several processes")  # fmt: skip
     local_categories = {c: sorted(mine[c].dropna().astype(str).unique().tolist())
                         if mine is not None else [] for c in schema.categorical}  # fmt: skip
     categories = {c: sorted(set().union(*(g[c] for g in allgather_objects(local_categories))))

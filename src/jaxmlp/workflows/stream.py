@@ -30,6 +30,7 @@ from jaxmlp.data import stream
 from jaxmlp.data.prepare import PreparedTable, encode_target
 from jaxmlp.data.schema import clean_features, infer_schema, make_preprocessor
 from jaxmlp.data.tables import TableError
+from jaxmlp.data.target import classes_only
 from jaxmlp.data.toy import Split
 from jaxmlp.sklearn import bridge
 from jaxmlp.sklearn.classifier import checked_classifier
@@ -60,7 +61,8 @@ def _first_pass(source: stream.RowGroups, config: Any, seed: int, p: float):
 
     first = source.read(0)
     schema, notes = infer_schema(first, config.target, config.features, config.categorical,
-                                 config.numeric, config.keep)  # fmt: skip
+                                 config.numeric, config.keep, config.datetime)  # fmt: skip
+    classes_only(first[config.target].dropna(), config.target, config.task, "--stream")
     columns = [*schema.features, config.target]
     rng = np.random.default_rng(seed)
     sample = first.iloc[:0][columns]
