@@ -237,10 +237,20 @@ def test_two_tabs_train_independently(browser, server):
     b.close()
 
 
+def _exported(tab: Tab, folder: Path):
+    """Click "Export model", unzip the download into ``folder`` and load it."""
+    import jaxmlp
+
+    with tab.page.expect_download() as info:
+        tab.page.click("#export")
+    path = folder / "model.zip"
+    info.value.save_as(path)
+    zipfile.ZipFile(io.BytesIO(path.read_bytes())).extractall(folder)
+    return jaxmlp.load(folder / "playground-model")
+
+
 def test_export_downloads_a_model_folder_that_jaxmlp_loads(browser, server, tmp_path):
     import pandas as pd
-
-    import jaxmlp
 
     tab = Tab(browser, server + "#dataset=circle&features=x1^2,x2^2&hidden=4")
     tab.page.click("#play")
@@ -250,12 +260,7 @@ def test_export_downloads_a_model_folder_that_jaxmlp_loads(browser, server, tmp_
     tab.page.fill("#seeds", "6")
     tab.page.click("#ensemble-btn")
     tab.wait("window.playground.baseline && window.playground.ensemble", timeout=120_000)
-    with tab.page.expect_download() as info:
-        tab.page.click("#export")
-    path = tmp_path / "model.zip"
-    info.value.save_as(path)
-    zipfile.ZipFile(io.BytesIO(path.read_bytes())).extractall(tmp_path)
-    model = jaxmlp.load(tmp_path / "playground-model")
+    model = _exported(tab, tmp_path)
     X = pd.DataFrame({"x1^2": [0.0, 25.0], "x2^2": [0.0, 25.0]})
     assert list(model.predict(X)) == [1, 0]  # inside the circle blue (1), outside orange
     _screenshot(tab, "playground.png")
@@ -271,8 +276,6 @@ def test_regression_problems_train_and_export_a_regressor(browser, server, tmp_p
     export loads as a jaxmlp.MLPRegressor."""
     import pandas as pd
 
-    import jaxmlp
-
     tab = Tab(browser, server + "#dataset=reg-gauss&features=x1,x2&hidden=8,8&"
               "activation=tanh&learning_rate=0.03&batch_size=10")  # fmt: skip
     assert tab.js("window.playground.regression") is True
@@ -287,12 +290,7 @@ def test_regression_problems_train_and_export_a_regressor(browser, server, tmp_p
     assert "+1 (value)" in tab.page.inner_text("#legend")
     history = tab.js("window.playground.header.history")
     assert history[-1][4] > 0.5  # test R² after 300 epochs (TF's own net gets there too)
-    with tab.page.expect_download() as info:
-        tab.page.click("#export")
-    path = tmp_path / "model.zip"
-    info.value.save_as(path)
-    zipfile.ZipFile(io.BytesIO(path.read_bytes())).extractall(tmp_path)
-    model = jaxmlp.load(tmp_path / "playground-model")
+    model = _exported(tab, tmp_path)
     assert type(model).__name__ == "MLPRegressor"
     pred = model.predict(pd.DataFrame({"x1": [4.0, 0.0], "x2": [2.5, 2.5]}))
     assert pred[0] > 0.3 and pred[1] < -0.3  # a blue bump and an orange one

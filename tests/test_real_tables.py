@@ -297,3 +297,32 @@ def test_early_stopping_is_on_by_default_and_marked_and_can_be_turned_off(tmp_pa
                  "--max-iter", "20", "--no-early-stopping", "--out", tmp_path / "off")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert not jaxmlp.load(tmp_path / "off").estimator.early_stopping
+
+
+def test_a_regressor_with_dates_and_target_encoding_saves_and_loads_exactly(tmp_path):
+    """Everything a regression table model learned comes back from its folder: the
+    target-encoder (continuous target, plain folds), the calendar features, the target
+    scaling -- the loaded model predicts what the trained one did, bit for bit. And the
+    default precision is float64 (as scikit-learn's baseline), --dtype float32 on request."""
+    from jaxmlp.reports.table import write_table_model
+    from jaxmlp.workflows.table import TableTrainConfig, train_table
+
+    rng = np.random.default_rng(3)
+    n = 900
+    day = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 700, n), "h") * 24
+    df = pd.DataFrame({"zip": [f"z{i}" for i in rng.integers(0, 120, n)],
+                       "day": day.strftime("%Y-%m-%dT%H:00"), "x": rng.normal(size=n)})  # fmt: skip
+    df["y"] = rng.normal(size=n) + df.x * 3 + np.sin(day.day_of_year.to_numpy() / 58) * 2
+    df.to_csv(tmp_path / "t.csv", index=False)
+    params = {"hidden_layer_sizes": (16,), "max_iter": 30, "random_state": 0}
+    result = train_table(TableTrainConfig(tmp_path / "t.csv", "y", params, baseline=False))
+    model = result.model
+    assert model.regression and model.schema.target_encoded == ["zip"]
+    assert model.schema.datetime == ["day"] and model.estimator.coefs_[0].dtype == np.float64
+    write_table_model(result, tmp_path / "m")
+    back = jaxmlp.load(tmp_path / "m")
+    np.testing.assert_array_equal(back.predict(df), model.predict(df))
+    assert (back.target_mean, back.target_scale) == (model.target_mean, model.target_scale)
+    f32 = train_table(TableTrainConfig(tmp_path / "t.csv", "y", {**params, "dtype": "float32"},
+                                       baseline=False))  # fmt: skip
+    assert f32.model.estimator.coefs_[0].dtype == np.float32

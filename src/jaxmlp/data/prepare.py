@@ -107,8 +107,6 @@ def prepare_table(
         For every problem of the table (see :func:`infer_schema`, :func:`target_values`),
         a single class, or a split that leaves a set empty.
     """
-    from sklearn.model_selection import train_test_split
-
     df = df.set_axis([str(c) for c in df.columns], axis=1)
     schema, notes = infer_schema(df, target, features, categorical, numeric, keep, datetime)
     df = target_values(df, target, drop_missing_target)
@@ -124,22 +122,9 @@ def prepare_table(
             f"Target column '{target}' has a single class ('{classes[0]}'); a classifier "
             "needs at least two."
         )
-    if test_df is None:
-        counts = np.bincount(y)
-        stratify = y if counts.min() >= 2 else None
-        try:
-            train_df, test_part = train_test_split(df, test_size=test_size, random_state=seed,
-                                                   stratify=stratify)  # fmt: skip
-        except ValueError as e:
-            raise TableError(
-                f"Cannot split {len(df)} rows with test size {test_size}: {e}"
-            ) from None
-    else:
-        test_df = test_df.set_axis([str(c) for c in test_df.columns], axis=1)
-        if target not in test_df.columns:
-            raise TableError(f"The test file has no target column '{target}'.")
-        train_df = df
-        test_part = target_values(test_df, target, drop_missing_target)
+    stratify = y if np.bincount(y).min() >= 2 else None
+    train_df, test_part = _split(df, target, test_size, test_df, seed, drop_missing_target,
+                                 stratify)  # fmt: skip
     _, y_tr = encode_target(train_df[target].to_numpy(), classes)
     _, y_te = encode_target(test_part[target].to_numpy(), classes)
     missing = [str(c) for i, c in enumerate(classes) if not (y_tr == i).any()]
@@ -152,6 +137,33 @@ def prepare_table(
     split, pre, schema = _preprocess(schema, target, train_df, test_part, y_tr, y_te,
                                      max_onehot, seed)  # fmt: skip
     return PreparedTable(split, pre, classes, schema, notes, (train_df, test_part))
+
+
+def _split(
+    df,
+    target: str,
+    test_size: float,
+    test_df,
+    seed: int,
+    drop: bool,
+    stratify: np.ndarray | None = None,
+) -> tuple:
+    """``(training rows, validation rows)``: a seeded hold-out of ``df`` (stratified by
+    ``stratify``), or all of ``df`` and the rows of ``test_df`` that have a target."""
+    from sklearn.model_selection import train_test_split
+
+    if test_df is None:
+        try:
+            return tuple(train_test_split(df, test_size=test_size, random_state=seed,
+                                          stratify=stratify))  # fmt: skip
+        except ValueError as e:
+            raise TableError(
+                f"Cannot split {len(df)} rows with test size {test_size}: {e}"
+            ) from None
+    test_df = test_df.set_axis([str(c) for c in test_df.columns], axis=1)
+    if target not in test_df.columns:
+        raise TableError(f"The test file has no target column '{target}'.")
+    return df, target_values(test_df, target, drop)
 
 
 def _preprocess(schema: Schema, target: str, train_df, test_part, y_tr, y_te,
@@ -175,21 +187,8 @@ def _prepare_regression(df, target: str, schema: Schema, notes: list, test_size:
                         test_df, seed: int, drop: bool,
                         max_onehot: int | None) -> PreparedTable:  # fmt: skip
     """:func:`prepare_table` for a numeric target: a plain shuffled split."""
-    from sklearn.model_selection import train_test_split
-
     regression_values(df[target], target)  # checked on all rows first
-    if test_df is None:
-        try:
-            train_df, test_part = train_test_split(df, test_size=test_size, random_state=seed)
-        except ValueError as e:
-            raise TableError(
-                f"Cannot split {len(df)} rows with test size {test_size}: {e}"
-            ) from None
-    else:
-        test_df = test_df.set_axis([str(c) for c in test_df.columns], axis=1)
-        if target not in test_df.columns:
-            raise TableError(f"The test file has no target column '{target}'.")
-        train_df, test_part = df, target_values(test_df, target, drop)
+    train_df, test_part = _split(df, target, test_size, test_df, seed, drop)
     y_tr = regression_values(train_df[target], target)
     y_te = regression_values(test_part[target], target, spread=False)
     split, pre, schema = _preprocess(schema, target, train_df, test_part, y_tr, y_te,

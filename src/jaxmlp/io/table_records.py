@@ -101,7 +101,8 @@ def _fit_on_levels(schema: Any, rec: dict) -> Any:
     y = np.arange(n) % k if k else np.arange(n) + 0.5  # every class, or continuous
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # few rows per class for the encoder's folds
-        return make_preprocessor(schema).fit(pd.DataFrame(frame)[schema.features], y)
+        pre = make_preprocessor(schema, stratify=bool(k))  # stratified folds need classes
+        return pre.fit(pd.DataFrame(frame)[schema.features], y)
 
 
 def _restore_target_encoder(pre: Any, schema: Any, rec: dict, arrays: dict) -> None:

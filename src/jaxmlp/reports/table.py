@@ -20,7 +20,8 @@ from matplotlib.figure import Figure
 from jaxmlp.io.files import atomic_write, ensure_writable_dir
 from jaxmlp.io.model_files import save
 from jaxmlp.reports.figures import Curve, draw_surface, plot_curves, png_bytes, scatter_classes
-from jaxmlp.reports.html import figure, fmt, html_page, kv_table, versions
+from jaxmlp.reports.html import figure, html_page, kv_table, versions
+from jaxmlp.reports.table_html import columns_table, metrics_table, warnings_list
 from jaxmlp.reports.table_regression import (
     mark_restored,
     regression_images,
@@ -179,17 +180,8 @@ def render_table_report(title: str, summary: dict, images: dict[str, bytes]) -> 
         ("sklearn", "scikit-learn MLPClassifier"),
         ("gbm", "scikit-learn HistGradientBoostingClassifier"),
     )
-    others = [(name, summary[key]) for key, name in names if summary.get(key)]
     rows = [("Accuracy", "accuracy", "pct"), ("Log loss", "log_loss", "loss"),
             ("ROC AUC", "roc_auc", "loss"), ("Fit time", "fit_time_s", "time")]  # fmt: skip
-    head = "<th></th><th>jaxmlp</th>" + "".join(f"<th>{name}</th>" for name, _ in others)
-    body = "".join(
-        f"<tr><td>{label}</td><td>{fmt(jx.get(key), kind)}</td>"
-        + "".join(f"<td>{fmt(o.get(key), kind)}</td>" for _, o in others)
-        + "</tr>"
-        for label, key, kind in rows
-        if key in jx
-    )
     per_class = "".join(
         f"<tr><td>{html.escape(r['class'])}</td><td>{r['precision']:.3f}</td>"
         f"<td>{r['recall']:.3f}</td><td>{r['f1']:.3f}</td><td>{r['support']}</td></tr>"
@@ -197,21 +189,14 @@ def render_table_report(title: str, summary: dict, images: dict[str, bytes]) -> 
     )
     data = summary["data"]
     note = f" The {html.escape(data['note'])}." if data.get("note") else ""
-    columns = "".join(
-        f"<tr><td>{html.escape(c['column'])}</td><td>{c['kind']}</td>"
-        f"<td>{html.escape(c['dtype'])}</td><td>{c['missing']}</td><td>{c['distinct']}</td></tr>"
-        for c in data["columns"]
-    )
     balance = "".join(f"<tr><td>{html.escape(k)}</td><td>{v}</td></tr>"
                       for k, v in data["class_balance"].items())  # fmt: skip
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in summary.get("warnings", []))
-    notes = f'<ul class="warn">{notes}</ul>' if notes else ""
     curves = figure(images, "learning_curves", "Loss and accuracy per epoch")
     body = f"""
 <p class="sub">{html.escape(summary.get("subtitle", ""))}</p>
-{notes}
+{warnings_list(summary)}
 <h2>Metrics on the validation rows</h2>
-<table id="metrics"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
+{metrics_table(summary, names, rows)}
 <h2>Per class</h2>
 <table id="per-class"><thead><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th>
 <th>support</th></tr></thead><tbody>{per_class}</tbody></table>
@@ -223,8 +208,7 @@ def render_table_report(title: str, summary: dict, images: dict[str, bytes]) -> 
 <div class="row">{figure(images, "decision", "Predicted class over a 2-D view of the data")}</div>
 <h2>Data</h2>
 <p>{data["rows"]} rows, {len(data["columns"])} columns.{note}</p>
-<div class="row"><table id="columns"><thead><tr><th>column</th><th>kind</th><th>dtype</th>
-<th>missing</th><th>distinct</th></tr></thead><tbody>{columns}</tbody></table>
+<div class="row">{columns_table(data)}
 <table id="balance"><thead><tr><th>class</th><th>rows</th></tr></thead>
 <tbody>{balance}</tbody></table></div>
 <h2>Settings</h2>

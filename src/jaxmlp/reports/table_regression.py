@@ -12,7 +12,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from jaxmlp.reports.figures import Curve, plot_curves, png_bytes
-from jaxmlp.reports.html import figure, fmt, html_page, kv_table
+from jaxmlp.reports.html import figure, html_page, kv_table
+from jaxmlp.reports.table_html import columns_table, metrics_table, warnings_list
 
 __all__ = ["plot_predicted_vs_actual", "plot_residuals", "regression_images",
            "render_regression_report"]  # fmt: skip
@@ -101,41 +102,26 @@ def render_regression_report(title: str, summary: dict, images: dict[str, bytes]
     jx = summary["jaxmlp"]
     names = (("sklearn", "scikit-learn MLPRegressor"),
              ("gbm", "scikit-learn HistGradientBoostingRegressor"))  # fmt: skip
-    others = [(name, summary[key]) for key, name in names if summary.get(key)]
     rows = [("R²", "r2", "loss"), ("RMSE", "rmse", "loss"), ("MAE", "mae", "loss"),
             ("Fit time", "fit_time_s", "time")]  # fmt: skip
-    head = "<th></th><th>jaxmlp</th>" + "".join(f"<th>{name}</th>" for name, _ in others)
-    body = "".join(
-        f"<tr><td>{label}</td><td>{fmt(jx.get(key), kind)}</td>"
-        + "".join(f"<td>{fmt(o.get(key), kind)}</td>" for _, o in others) + "</tr>"
-        for label, key, kind in rows if key in jx
-    )  # fmt: skip
     data = summary["data"]
-    columns = "".join(
-        f"<tr><td>{html.escape(c['column'])}</td><td>{c['kind']}</td>"
-        f"<td>{html.escape(c['dtype'])}</td><td>{c['missing']}</td><td>{c['distinct']}</td></tr>"
-        for c in data["columns"]
-    )
     target = "".join(f"<tr><td>{k}</td><td>{v:.6g}</td></tr>"
                      for k, v in data["target_summary"].items())  # fmt: skip
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in summary.get("warnings", []))
-    notes = f'<ul class="warn">{notes}</ul>' if notes else ""
     curves = figure(images, "learning_curves", "Loss and R² per epoch (standardised target)")
     page = f"""
 <p class="sub">{html.escape(summary.get("subtitle", ""))}</p>
-{notes}
+{warnings_list(summary)}
 <h2>Metrics on the validation rows</h2>
 <p>RMSE and MAE in the target's units; its standard deviation on these rows is
 {jx.get("target_std", float("nan")):.4g} (the RMSE of always predicting the mean).</p>
-<table id="metrics"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
+{metrics_table(summary, names, rows)}
 {"<h2>Learning curves</h2><div class='row'>" + curves + "</div>" if curves else ""}
 <h2>Predictions</h2>
 <div class="row">{figure(images, "predicted", "Each validation row: true and predicted value")}
 {figure(images, "residuals", "What the model misses, by predicted value")}</div>
 <h2>Data</h2>
 <p>{data["rows"]} rows, {len(data["columns"])} columns.</p>
-<div class="row"><table id="columns"><thead><tr><th>column</th><th>kind</th><th>dtype</th>
-<th>missing</th><th>distinct</th></tr></thead><tbody>{columns}</tbody></table>
+<div class="row">{columns_table(data)}
 <table id="target"><thead><tr><th>target</th><th>value</th></tr></thead>
 <tbody>{target}</tbody></table></div>
 <h2>Settings</h2>

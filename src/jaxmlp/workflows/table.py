@@ -25,7 +25,11 @@ from jaxmlp.data.tables import TableError, read_table
 from jaxmlp.sklearn.classifier import checked_classifier
 from jaxmlp.sklearn.table_model import TableModel
 from jaxmlp.workflows import baseline
-from jaxmlp.workflows.table_regression import evaluate_regression, fit_regression
+from jaxmlp.workflows.table_regression import (
+    evaluate_regression,
+    fit_regression,
+    training_precision,
+)
 
 __all__ = [
     "TableTrainConfig",
@@ -183,10 +187,9 @@ def metrics(y: np.ndarray, proba: np.ndarray, classes: np.ndarray | None) -> dic
 def _sklearn_row(params: dict, table: PreparedTable) -> dict:
     """scikit-learn's MLP with the same settings, on the same split, at the same precision."""
     split = table.split
-    dtype = params.get("dtype") or np.float64  # scikit-learn trains in its input's precision
-    fitted = baseline.fit_baseline(np.asarray(split.X_train, dtype), split.y_train,
-                                   **baseline.sklearn_params(params))  # fmt: skip
-    proba = fitted.model.predict_proba(np.asarray(split.X_test, dtype))
+    X_tr, X_te = training_precision(params, split)  # scikit-learn: its input's precision
+    fitted = baseline.fit_baseline(X_tr, split.y_train, **baseline.sklearn_params(params))
+    proba = fitted.model.predict_proba(X_te)
     return {**metrics(split.y_test, proba, table.classes), "fit_time_s": fitted.fit_time_s}
 
 
@@ -250,12 +253,9 @@ def train_table(
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        estimator.fit(
-            split.X_train,
-            split.y_train,
-            callback=progress,
-            eval_set=[(split.X_train, split.y_train), (split.X_test, split.y_test)],
-        )
+        X_tr, X_te = training_precision(params, split)
+        estimator.fit(X_tr, split.y_train, callback=progress,
+                      eval_set=[(X_tr, split.y_train), (X_te, split.y_test)])  # fmt: skip
     fit_time = time.perf_counter() - t0
     estimator.set_params(devices=None)  # where it trained is not part of the model
     notes = ([note] if note else []) + [

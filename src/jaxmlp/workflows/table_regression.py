@@ -24,7 +24,16 @@ from jaxmlp.sklearn.regressor import checked_regressor
 from jaxmlp.sklearn.table_model import TableModel
 from jaxmlp.workflows import baseline
 
-__all__ = ["evaluate_regression", "fit_regression", "regression_metrics", "regressor_params"]
+__all__ = ["evaluate_regression", "fit_regression", "regression_metrics", "regressor_params",
+           "training_precision"]  # fmt: skip
+
+
+def training_precision(params: dict, split: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The split's preprocessed rows (float32) in the precision the table model trains in:
+    ``params['dtype']``, or float64 as scikit-learn's baseline gets them (``--dtype
+    float32`` to train in float32)."""
+    dtype = params.get("dtype") or np.float64
+    return np.asarray(split.X_train, dtype), np.asarray(split.X_test, dtype)
 
 
 def regression_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
@@ -50,8 +59,7 @@ def regressor_params(params: dict) -> dict:
 
 def _baselines(params: dict, table: PreparedTable, mean: float, scale: float) -> tuple[dict, dict]:
     split = table.split
-    dtype = params.get("dtype") or np.float64  # scikit-learn trains in its input's precision
-    Xtr, Xte = np.asarray(split.X_train, dtype), np.asarray(split.X_test, dtype)
+    Xtr, Xte = training_precision(params, split)  # scikit-learn: its input's precision
     kw = baseline.sklearn_params(regressor_params(params))
     mlp = baseline.fit_baseline(Xtr, (split.y_train - mean) / scale, regression=True, **kw)
     pred = mlp.model.predict(Xte) * scale + mean
@@ -77,8 +85,8 @@ def fit_regression(params: dict, table: PreparedTable, target: str, with_baselin
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        estimator.fit(split.X_train, z_tr, callback=progress,
-                      eval_set=[(split.X_train, z_tr), (split.X_test, z_te)])  # fmt: skip
+        X_tr, X_te = training_precision(params, split)
+        estimator.fit(X_tr, z_tr, callback=progress, eval_set=[(X_tr, z_tr), (X_te, z_te)])
     fit_time = time.perf_counter() - t0
     estimator.set_params(devices=None)  # where it trained is not part of the model
     notes = [str(w.message).splitlines()[0] for w in caught

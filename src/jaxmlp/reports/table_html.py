@@ -1,0 +1,44 @@
+"""HTML pieces both halves of the table report use (:mod:`jaxmlp.reports.table` for a
+classifier, :mod:`jaxmlp.reports.table_regression` for a regressor): the metrics table of
+jaxmlp next to the baselines, the columns of the data summary, the warnings."""
+
+from __future__ import annotations
+
+import html
+
+from jaxmlp.reports.html import fmt
+
+__all__ = ["columns_table", "metrics_table", "warnings_list"]
+
+
+def metrics_table(summary: dict, names: tuple[tuple[str, str], ...],
+                  rows: list[tuple[str, str, str]]) -> str:  # fmt: skip
+    """``<table id="metrics">``: a row per ``(label, metric key, format kind)`` in ``rows``,
+    a column for jaxmlp and one per baseline ``(summary key, name)`` of ``names`` that
+    ``summary`` has."""
+    jx = summary["jaxmlp"]
+    others = [(name, summary[key]) for key, name in names if summary.get(key)]
+    head = "<th></th><th>jaxmlp</th>" + "".join(f"<th>{name}</th>" for name, _ in others)
+    body = "".join(
+        f"<tr><td>{label}</td><td>{fmt(jx.get(key), kind)}</td>"
+        + "".join(f"<td>{fmt(o.get(key), kind)}</td>" for _, o in others) + "</tr>"
+        for label, key, kind in rows if key in jx
+    )  # fmt: skip
+    return f'<table id="metrics"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def columns_table(data: dict) -> str:
+    """``<table id="columns">``: each column's kind, dtype, missing and distinct counts."""
+    rows = "".join(
+        f"<tr><td>{html.escape(c['column'])}</td><td>{html.escape(c['kind'])}</td>"
+        f"<td>{html.escape(c['dtype'])}</td><td>{c['missing']}</td><td>{c['distinct']}</td></tr>"
+        for c in data["columns"]
+    )
+    head = "".join(f"<th>{h}</th>" for h in ("column", "kind", "dtype", "missing", "distinct"))
+    return f'<table id="columns"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+
+def warnings_list(summary: dict) -> str:
+    """The table's warnings as a list ('' without any)."""
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in summary.get("warnings", []))
+    return f'<ul class="warn">{notes}</ul>' if notes else ""
