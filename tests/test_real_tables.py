@@ -185,6 +185,10 @@ def test_a_daily_table_learns_the_season_one_hot_dates_could_not(tmp_path):
     pred = pd.read_csv(tmp_path / "p.csv")["predicted_busy"]
     assert (pred.to_numpy() == model.predict(df)).all()
     assert (pred == df.busy).mean() > 0.85
+    result = run("evaluate", tmp_path / "m", tmp_path / "days.csv", "--json")
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.output[result.output.index("{") :])["accuracy"]
+    assert got == pytest.approx((pred == df.busy).mean(), abs=1e-12)
 
 
 def test_a_5000_level_category_is_target_encoded_through_train_predict_evaluate(tmp_path):
@@ -213,6 +217,11 @@ def test_a_5000_level_category_is_target_encoded_through_train_predict_evaluate(
     result = run("evaluate", tmp_path / "m", tmp_path / "z.csv", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output[result.output.index("{") :])["accuracy"] > 0.75
+    df.drop(columns="label").head(300).to_csv(tmp_path / "new.csv", index=False)
+    result = run("predict", tmp_path / "m", tmp_path / "new.csv", "--out", tmp_path / "p.csv")
+    assert result.exit_code == 0, result.output
+    pred = pd.read_csv(tmp_path / "p.csv")["predicted_label"].to_numpy()
+    assert (pred == model.predict(df.head(300))).all()
 
 
 @pytest.mark.parametrize(
