@@ -78,6 +78,43 @@ def test_sweep_on_a_table(tmp_path, kind):
     assert not (out / "ensemble_surface.png").exists()  # 4-D data: no surface
 
 
+def test_sweep_on_a_regression_table_ranks_cells_by_r2(tmp_path):
+    """A numeric target: each model's validation R² is scikit-learn's r2_score of that
+    model (refitted alone with jaxmlp.fit on the same standardised split), and the cells
+    are ranked by their mean R²."""
+    import pandas as pd
+    from sklearn.metrics import r2_score
+
+    from jaxmlp.workflows.sweep import table_split
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.uniform(-2, 2, 400), "b": rng.uniform(-2, 2, 400)})
+    df["y"] = np.sin(df.a) * 30 + df.b**2 * 5 + rng.normal(0, 1, 400)
+    path = tmp_path / "t.csv"
+    df.to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = run("sweep", "--data", str(path), "--target", "y", "--lr", "0.003,0.03",
+                 "--alpha", "0", "--seeds", "2", "--epochs", "80", "--hidden", "16",
+                 "--out", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "training a regressor" in _flat(result.output)
+    assert "validation R²" in _flat(result.output)
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert {"train_r2", "val_r2"} <= set(rows[0])
+    means = {lr: np.mean([float(r["val_r2"]) for r in rows if r["lr"] == lr])
+             for lr in ("0.003", "0.03")}  # fmt: skip
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["score"] == "R²"
+    assert str(summary["best"]["lr"]) == max(means, key=means.get)
+    assert summary["best"]["val_r2_mean"] == pytest.approx(max(means.values()), abs=1e-5)
+    split, _ = table_split(str(path), "y", 0.3, False)  # the sweep's --test-size
+    alone = fit(mlp((16,), "swish", n_outputs=1), "momentum", split,
+                TrainConfig(epochs=80, loss="squared"), learning_rate=0.03)  # fmt: skip
+    pred = np.asarray(mlp((16,), "swish", n_outputs=1).apply(alone.params, split.X_test))[:, 0]
+    seed0 = next(r for r in rows if r["lr"] == "0.03" and r["seed"] == "0")
+    assert float(seed0["val_r2"]) == pytest.approx(r2_score(split.y_test, pred), abs=1e-4)
+
+
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
