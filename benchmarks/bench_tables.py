@@ -65,21 +65,25 @@ def calendar(frame):
 
 df = pd.read_csv(sys.argv[1])
 train, test = train_test_split(df, test_size=0.25, random_state=0)
+frequent = SimpleImputer(strategy="most_frequent")
+folds = KFold(5, shuffle=True, random_state=0)
 pre = ColumnTransformer([
-    ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), ["x0", "x1", "x2", "x3"]),
-    ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore", sparse_output=False)), ["shop"]),
-    ("te", make_pipeline(SimpleImputer(strategy="most_frequent"), TargetEncoder(cv=KFold(5, shuffle=True, random_state=0)), StandardScaler()), ["zip"]),
+    ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+     ["x0", "x1", "x2", "x3"]),
+    ("cat", make_pipeline(frequent, OneHotEncoder(handle_unknown="ignore",
+                                                  sparse_output=False)), ["shop"]),
+    ("te", make_pipeline(frequent, TargetEncoder(cv=folds), StandardScaler()), ["zip"]),
     ("date", make_pipeline(FunctionTransformer(calendar), StandardScaler()), ["day"]),
 ])
 y = train["sales"].to_numpy()
 mean, std = y.mean(), y.std()
 X_tr = pre.fit_transform(train, y)
 X_te = pre.transform(test)
-model = MLPRegressor(hidden_layer_sizes=(100,), batch_size=200, max_iter=%d, tol=0.0,
+model = MLPRegressor(hidden_layer_sizes=(100,), batch_size=200, max_iter=EPOCHS, tol=0.0,
                      random_state=0).fit(X_tr, (y - mean) / std)
 r2 = r2_score(test["sales"], model.predict(X_te) * std + mean)
 print(json.dumps({"seconds": time.perf_counter() - t0, "r2": r2, "epochs": model.n_iter_}))
-""" % EPOCHS
+""".replace("EPOCHS", str(EPOCHS))
 
 
 def make_table(path: Path, rows: int) -> None:
@@ -118,7 +122,7 @@ def jaxmlp_run(table: Path, out: Path, dtype: str, cache: Path | None) -> dict:
     seconds = time.perf_counter() - t0
     if done.returncode:
         raise RuntimeError(done.stderr[-3000:])
-    summary = json.loads(done.stdout[done.stdout.index("{"):])
+    summary = json.loads(done.stdout[done.stdout.index("{") :])
     return {"seconds": seconds, "r2": summary["validation"]["r2"]}
 
 
