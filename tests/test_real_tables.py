@@ -335,3 +335,22 @@ def test_a_regressor_with_dates_and_target_encoding_saves_and_loads_exactly(tmp_
     f32 = train_table(TableTrainConfig(tmp_path / "t.csv", "y", {**params, "dtype": "float32"},
                                        baseline=False))  # fmt: skip
     assert f32.model.estimator.coefs_[0].dtype == np.float32
+
+
+def test_parquet_timestamp_and_date_columns_are_dates(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from jaxmlp.data.tables import read_table
+
+    df = _days()
+    d = pd.to_datetime(df.date)
+    pq.write_table(pa.table({"ts": pa.array(d.to_numpy(), pa.timestamp("us", tz="UTC")),
+                             "dd": pa.array(d.dt.date, pa.date32()), "busy": df.busy}),
+                   tmp_path / "d.parquet")  # fmt: skip
+    schema, _ = infer_schema(read_table(tmp_path / "d.parquet"), "busy")
+    assert schema.datetime == ["ts", "dd"]
+    result = run("train", tmp_path / "d.parquet", "--target", "busy", "--no-baseline",
+                 "--max-iter", "5", "--out", tmp_path / "m")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert jaxmlp.load(tmp_path / "m").estimator.n_features_in_ == 14  # 7 per date column
