@@ -4,8 +4,10 @@ fallback) and the clean-up -- and after each, the path holds the old model or th
 complete; the next save removes what the crash left.
 
 The saving child logs every filesystem step it takes (before and after it, with a small
-random pause) to a file; the parent kills it once the log reaches a randomly drawn step,
-so the kill points cover every step of the save, not one.
+random pause) to a file, and holds still once it has logged the step drawn for this run;
+the parent kills it there, so the kill points cover every step of the save, not one --
+however loaded the machine (a kill timed from the parent's side drifted past the steps it
+aimed at when CI ran other tests beside it).
 """
 
 from __future__ import annotations
@@ -35,14 +37,19 @@ import os, random, shutil, sys, time
 from jaxmlp.io import durable
 log = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 rng = random.Random(int(sys.argv[2]))
+HOLD = int(os.environ["HOLD_AT"])  # the step after which the parent kills us
+count = [0]
+
+def mark(line):
+    os.write(log, line.encode())
+    count[0] += 1
+    time.sleep(600 if count[0] == HOLD else rng.uniform(0.003, 0.006))
 
 def logged(name, fn):
     def wrapper(*args, **kwargs):
-        os.write(log, f"before {name}\\n".encode())
-        time.sleep(rng.uniform(0.003, 0.006))
+        mark(f"before {name}\\n")
         out = fn(*args, **kwargs)
-        os.write(log, f"after {name}\\n".encode())
-        time.sleep(rng.uniform(0.003, 0.006))
+        mark(f"after {name}\\n")
         return out
     return wrapper
 
@@ -84,18 +91,18 @@ while True:
 
 def _kill_at_step(script: str, args: list[str], log: Path, rng: random.Random,
                   target: int) -> str:  # fmt: skip
-    """Run the child until its log has ``target`` lines, kill it with SIGKILL a random
-    instant later (within the step's pause), and return the last step it logged."""
+    """Run the child until it has logged ``target`` steps (it holds still there), kill it
+    with SIGKILL, and return the last step it logged."""
     log.write_text("")
     proc = subprocess.Popen([sys.executable, "-c", script, str(log), str(rng.randrange(1 << 30)),
-                             *args], stdout=subprocess.PIPE, text=True)  # fmt: skip
+                             *args], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "HOLD_AT": str(target)})  # fmt: skip
     try:
         assert proc.stdout.readline().strip() == "ready"
         deadline = time.monotonic() + 60
         while log.read_text().count("\n") < target:
             assert time.monotonic() < deadline and proc.poll() is None, "the child stalled"
             time.sleep(0.0005)
-        time.sleep(rng.uniform(0, 0.002))  # within the step's pause of 3-6 ms
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
