@@ -17,14 +17,14 @@ def prepared(data: Path, table: Any, say: Any) -> None:
     """What the CLI says once the table is read, before training."""
     for note in table.warnings:
         err.print(f"Warning: {note}")
-    if getattr(table, "task_note", None):
+    if table.task_note:
         say(table.task_note)
     split = table.split
     rows = split.meta.get("rows", {"train": len(split.X_train), "validation": len(split.X_test)})
     say(f"jaxmlp train: {data} -> {rows['train']} train / "
         f"{rows['validation']} validation rows, {len(table.schema.features)} features "
         f"({split.X_train.shape[1]} after encoding), "
-        + ("a numeric target (regression)" if getattr(table, "regression", False)
+        + ("a numeric target (regression)" if table.regression
            else f"{len(table.classes)} classes"))  # fmt: skip
     say(columns_line(table))
 
