@@ -56,7 +56,7 @@ def houses(tmp_path_factory):
     _houses().to_csv(path, index=False)
     model = folder / "model"
     result = run("train", path, "--target", "price", "--out", model, "--json", "--max-iter",
-                 "300", "--lr", "0.01", "--hidden", "32")  # fmt: skip
+                 "300", "--lr", "0.01", "--hidden", "32", "--ensemble", "1")  # fmt: skip
     assert result.exit_code == 0, result.output
     return folder, path, model, json.loads(result.output[result.output.index("{") :])
 
@@ -288,15 +288,15 @@ def test_the_continuous_target_refusal_gives_the_advice():
 def test_early_stopping_is_on_by_default_and_marked_and_can_be_turned_off(tmp_path):
     _houses(600).to_csv(tmp_path / "h.csv", index=False)
     result = run("train", tmp_path / "h.csv", "--target", "price", "--no-baseline",
-                 "--max-iter", "400", "--out", tmp_path / "on")  # fmt: skip
+                 "--max-iter", "400", "--out", tmp_path / "on", "--ensemble", "1")  # fmt: skip
     assert result.exit_code == 0, result.output
     on = jaxmlp.load(tmp_path / "on").estimator
-    assert on.early_stopping and on.n_iter_ < 400
+    assert on.early_stopping and on.n_iter_ < 400 and on.early_stopping_metric == "loss"
     assert len(on.validation_scores_) == on.n_iter_
-    # the report's curves mark the restored epoch: the best validation score's
+    # the report's curves mark the restored epoch: the lowest validation loss's
     from jaxmlp.reports.table_regression import plot_regression_curves, restored_epoch
 
-    best = int(np.argmax(on.validation_scores_)) + 1
+    best = int(np.argmin(on.validation_loss_curve_)) + 1
     assert restored_epoch(on) == best
     curves = np.random.default_rng(0).uniform(size=(on.n_iter_, 2, 2))
     fig = plot_regression_curves(curves, None, best)
@@ -305,7 +305,7 @@ def test_early_stopping_is_on_by_default_and_marked_and_can_be_turned_off(tmp_pa
     result = run("train", tmp_path / "h.csv", "--target", "price", "--no-baseline",
                  "--max-iter", "20", "--no-early-stopping", "--out", tmp_path / "off")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert not jaxmlp.load(tmp_path / "off").estimator.early_stopping
+    assert not any(m.early_stopping for m in jaxmlp.load(tmp_path / "off").members)
 
 
 def test_a_regressor_with_dates_and_target_encoding_saves_and_loads_exactly(tmp_path):
@@ -327,14 +327,15 @@ def test_a_regressor_with_dates_and_target_encoding_saves_and_loads_exactly(tmp_
     result = train_table(TableTrainConfig(tmp_path / "t.csv", "y", params, baseline=False))
     model = result.model
     assert model.regression and model.schema.target_encoded == ["zip"]
-    assert model.schema.datetime == ["day"] and model.estimator.coefs_[0].dtype == np.float64
+    assert model.schema.datetime == ["day"] and model.members[0].coefs_[0].dtype == np.float64
+    assert len(model.members) == 8  # the default ensemble: every member comes back
     write_table_model(result, tmp_path / "m")
     back = jaxmlp.load(tmp_path / "m")
     np.testing.assert_array_equal(back.predict(df), model.predict(df))
     assert (back.target_mean, back.target_scale) == (model.target_mean, model.target_scale)
     f32 = train_table(TableTrainConfig(tmp_path / "t.csv", "y", {**params, "dtype": "float32"},
                                        baseline=False))  # fmt: skip
-    assert f32.model.estimator.coefs_[0].dtype == np.float32
+    assert all(m.coefs_[0].dtype == np.float32 for m in f32.model.members)
 
 
 def test_parquet_timestamp_and_date_columns_are_dates(tmp_path):

@@ -57,7 +57,7 @@ def trained(wine):
     folder, path, _ = wine
     model = folder / "model"
     result = run("train", path, "--target", "cultivar", "--out", model, "--max-iter", "60",
-                 "--hidden", "16", "--lr", "0.01")  # fmt: skip
+                 "--hidden", "16", "--lr", "0.01", "--ensemble", "1")  # fmt: skip
     assert result.exit_code == 0, result.output
     return model, result.output
 
@@ -269,7 +269,7 @@ def test_config_file_sets_options_and_flags_override_it(wine, tmp_path):
         'dtype = "float32"\n'
     )
     result = run("train", path, "--target", "cultivar", "--config", config, "--alpha", "0.5",
-                 "--no-baseline", "--json", "--out", tmp_path / "m")  # fmt: skip
+                 "--no-baseline", "--json", "--out", tmp_path / "m", "--ensemble", "1")  # fmt: skip
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert set(summary) >= {"model", "report", "validation", "fit_time_s"}

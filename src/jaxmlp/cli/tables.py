@@ -87,7 +87,9 @@ def train(
     config: Annotated[
         Path | None, typer.Option(help="TOML file with estimator options ([model] table).")
     ] = None,
-    hidden: Annotated[str, typer.Option(callback=opt.hidden, help="Hidden widths: 64,32.")] = "100",
+    hidden: Annotated[
+        str, typer.Option(callback=opt.hidden, help="Hidden widths: 64,32.")
+    ] = "256,256",
     activation: Annotated[str, typer.Option(help=opt.ACTIVATION_HELP)] = "relu",
     solver: Annotated[str, typer.Option(help="adam, sgd, lbfgs.")] = "adam",
     alpha: Annotated[float, typer.Option(help="L2 penalty.")] = 1e-4,
@@ -95,19 +97,31 @@ def train(
     learning_rate: Annotated[
         str, typer.Option(help="Schedule (sgd): constant, invscaling, adaptive.")
     ] = "constant",
-    max_iter: Annotated[int, typer.Option(help="Epochs (iterations for lbfgs).")] = 200,
+    max_iter: Annotated[
+        int | None, typer.Option(min=1, help="Epochs at most (iterations for lbfgs; default: "
+                                 "1000 with early stopping, 200 without).")
+    ] = None,
     batch_size: Annotated[
         str, typer.Option(callback=opt.batch_size, help="'auto' or a size.")
     ] = "auto",
     momentum: Annotated[float, typer.Option(help="Momentum (sgd).")] = 0.9,
     early_stopping: Annotated[
-        bool, typer.Option(help="Stop when a 10% slice of the training rows stops improving "
-                           "and keep the best epoch's weights (--no-early-stopping: train "
-                           "--max-iter epochs or until the training loss stalls).")
+        bool, typer.Option(help="Stop when the loss on a 10% slice of the training rows "
+                           "stops falling and keep the best epoch's weights "
+                           "(--no-early-stopping: train --max-iter epochs or until the "
+                           "training loss stalls).")
     ] = True,
-    n_iter_no_change: Annotated[int, typer.Option(help="Patience in epochs.")] = 10,
+    n_iter_no_change: Annotated[
+        int | None, typer.Option(min=1, help="Patience in epochs (default: 200 optimizer "
+                                 "steps' worth, at least 10 epochs).")
+    ] = None,
     tol: Annotated[float, typer.Option(help="Improvement tolerance.")] = 1e-4,
     dropout: Annotated[float, typer.Option(help="Dropout rate of hidden units.")] = 0.0,
+    ensemble: Annotated[
+        int | None, typer.Option(min=1, help="Members trained side by side as one program, "
+                                 "each stopped on its own held-out rows; predictions "
+                                 "averaged (default 8; 1: one network).")
+    ] = None,
     class_weight: Annotated[str | None, typer.Option(help="'balanced' or omit.")] = None,
     random_state: Annotated[int, typer.Option(help="Seed.")] = 0,
     dtype: Annotated[
@@ -171,7 +185,11 @@ def train(
     asked = ctx.get_parameter_source("early_stopping")
     if (stream or rank is not None) and (asked is None or asked.name != "COMMANDLINE"):
         params["early_stopping"] = False  # these stop on the training loss
-    check_params(params)
+    if stream or rank is not None:  # scikit-learn's defaults, on the training loss
+        params["n_iter_no_change"] = params["n_iter_no_change"] or 10
+        params["max_iter"] = params["max_iter"] or 200
+    check_params({**params, "n_iter_no_change": params["n_iter_no_change"] or 10,
+                  "max_iter": params["max_iter"] or 200})  # fmt: skip
     if not rank:
         _check_out(out_dir, force)
     from jaxmlp.workflows.table import TableTrainConfig
@@ -186,7 +204,8 @@ def train(
                            shared=rank is not None,
                            keep=tuple(keep_column or ()), task=task,
                            datetime=tuple(columns["datetime"] or ()),
-                           max_onehot=max_onehot)  # fmt: skip
+                           max_onehot=max_onehot,
+                           **({} if ensemble is None else {"ensemble": ensemble}))  # fmt: skip
     if stream:
         convert_csv(data, not (quiet or as_json))
     try:
@@ -224,7 +243,7 @@ def _train(run: Any, params: dict, show_progress: bool, say: Any,
     fit = train_table_stream if run.stream else train_table
     if run.shared:  # several processes: each reads its own rows
         fit = train_table_shared
-    epochs = int(params["max_iter"])
+    epochs = int(params["max_iter"] or 1000)
     try:
         with progress_bar(epochs, "epochs", enabled=show_progress) as bar:
             progress = None if bar is None else lambda done, loss: bar(done)

@@ -41,7 +41,7 @@ def fused(program: Program) -> bool:
     not for regression (R² is not a sum over rows)."""
     return (program.train_eval and program.loss not in REGRESSION and program.batch is None
             and not program.dropout and program.eval_every == 1
-            and program.stopping != "validation")  # fmt: skip
+            and not program.stopping.startswith("validation"))  # fmt: skip
 
 
 def _objective_aux(program: Program, hyper: Hyper, params, X, Y, w, rng):

@@ -59,11 +59,18 @@ def _track_best(program: Program, hyper: Hyper, state: State, loss, m, params):
     if program.stopping == "loss":
         no_improve = jnp.where(loss > best_loss - hyper.tol, no_improve + 1, 0)
         best_loss = jnp.minimum(best_loss, loss)
-    elif program.stopping == "validation":
-        score = m[0, 1]
-        no_improve = jnp.where(score < best_score + hyper.tol, no_improve + 1, 0)
-        better = score > best_score
-        best_score = jnp.where(better, score, best_score)
+    elif program.stopping in ("validation", "validation_loss"):
+        if program.stopping == "validation":  # scikit-learn's: the score (accuracy, R²)
+            score = m[0, 1]
+            no_improve = jnp.where(score < best_score + hyper.tol, no_improve + 1, 0)
+            better = score > best_score
+            best_score = jnp.where(better, score, best_score)
+        else:  # the validation loss: smooth, where accuracy on a few rows is a step function
+            v_loss = m[0, 0]
+            no_improve = jnp.where(v_loss > best_loss - hyper.tol, no_improve + 1, 0)
+            better = v_loss < best_loss
+            best_loss = jnp.where(better, v_loss, best_loss)
+            best_score = jnp.where(better, m[0, 1], best_score)
         if program.keep_best:
             best_params = jax.tree_util.tree_map(
                 lambda b, p: jnp.where(better, p, b), best_params, params

@@ -88,11 +88,14 @@ class Program:
     schedule : {'constant', 'invscaling', 'adaptive'}
         scikit-learn's learning-rate schedules; the others need an optimizer made with
         ``optax.inject_hyperparams`` (its ``learning_rate`` is changed once per epoch).
-    stopping : {'none', 'loss', 'validation'}
-        Stop when the training loss (or the accuracy on evaluation set 0) did not improve
-        by ``tol`` for more than ``n_iter_no_change`` epochs, as scikit-learn does.
+    stopping : {'none', 'loss', 'validation', 'validation_loss'}
+        Stop when the training loss (or the score -- accuracy, R² -- on evaluation set 0,
+        or its loss) did not improve by ``tol`` for more than ``n_iter_no_change`` epochs,
+        as scikit-learn does ('validation_loss' is not scikit-learn's: it stops on the
+        held-out loss, and ``best_score`` is then the score at the best loss).
     keep_best : bool
-        Keep the parameters of the best validation score (with ``stopping='validation'``).
+        Keep the parameters of the best validation score (or loss) (with a
+        ``stopping='validation'`` or ``'validation_loss'``).
     n_evals : int
         Number of evaluation sets; each gives a weighted loss and accuracy.
     eval_every : int
@@ -137,7 +140,7 @@ class Program:
     mesh: Any = None
 
     def __post_init__(self) -> None:
-        if self.stopping == "validation" and (self.n_evals < 1 or self.eval_every != 1):
+        if self.stopping.startswith("validation") and (self.n_evals < 1 or self.eval_every != 1):
             raise ValueError("stopping='validation' needs evaluation set 0 every epoch")
 
 

@@ -95,11 +95,13 @@ def prepare_table(
     task: str = "auto",
     datetime: tuple[str, ...] = (),
     max_onehot: int | None = 50,
+    scaling: str = "robust",
 ) -> PreparedTable:
     """Split a table -- stratified by its classes -- (or use ``test_df``) and fit the
     preprocessing on the training rows. ``task`` is 'classification', 'regression' or
     'auto' (see :func:`jaxmlp.data.target.choose_task`). Categorical columns with more
     than ``max_onehot`` levels in the training rows are target-encoded (None: never).
+    ``scaling`` is the numeric columns' (see :func:`~jaxmlp.data.schema.make_preprocessor`).
 
     Raises
     ------
@@ -113,7 +115,7 @@ def prepare_table(
     task, note = choose_task(df[target], target, task)
     if task == "regression":
         table = _prepare_regression(df, target, schema, notes, test_size, test_df, seed,
-                                    drop_missing_target, max_onehot)  # fmt: skip
+                                    drop_missing_target, max_onehot, scaling)  # fmt: skip
         return table._replace(task_note=note)
     check_classes(df[target], target)
     classes, y = encode_target(df[target].to_numpy())
@@ -135,7 +137,8 @@ def prepare_table(
             "rows of those classes, drop them, or give the validation rows with --test-file."
         )
     split, pre, schema = _preprocess(schema, target, train_df, test_part, y_tr, y_te,
-                                     max_onehot, seed)  # fmt: skip
+                                     max_onehot, seed, scaling,
+                                     "binary" if len(classes) == 2 else "multiclass")  # fmt: skip
     return PreparedTable(split, pre, classes, schema, notes, (train_df, test_part))
 
 
@@ -167,15 +170,17 @@ def _split(
 
 
 def _preprocess(schema: Schema, target: str, train_df, test_part, y_tr, y_te,
-                max_onehot: int | None, seed: int):  # fmt: skip
+                max_onehot: int | None, seed: int, scaling: str, target_type: str):  # fmt: skip
     """The split of preprocessed features (float32), the preprocessor fitted on the
-    training rows (the target-encoder on their targets ``y_tr``) and the schema with its
-    target-encoded columns."""
+    training rows (the target-encoder on their targets ``y_tr``, of ``target_type``:
+    'continuous', 'binary' or 'multiclass', said, never inferred from the values) and the
+    schema with its target-encoded columns."""
     clean = clean_features(train_df, schema)
     if max_onehot is not None:
         many = [c for c in schema.categorical if clean[c].nunique() > max_onehot]
         schema = schema._replace(target_encoded=many)
-    pre = make_preprocessor(schema, seed, stratify=np.asarray(y_tr).dtype.kind in "iu")
+    pre = make_preprocessor(schema, seed, stratify=target_type != "continuous",
+                            scaling=scaling, target_type=target_type)  # fmt: skip
     Xt_tr = pre.fit_transform(clean, y_tr)
     Xt_te = pre.transform(clean_features(test_part, schema))
     split = Split(Xt_tr.astype(np.float32), y_tr, Xt_te.astype(np.float32), y_te,
@@ -185,12 +190,12 @@ def _preprocess(schema: Schema, target: str, train_df, test_part, y_tr, y_te,
 
 def _prepare_regression(df, target: str, schema: Schema, notes: list, test_size: float,
                         test_df, seed: int, drop: bool,
-                        max_onehot: int | None) -> PreparedTable:  # fmt: skip
+                        max_onehot: int | None, scaling: str) -> PreparedTable:  # fmt: skip
     """:func:`prepare_table` for a numeric target: a plain shuffled split."""
     regression_values(df[target], target)  # checked on all rows first
     train_df, test_part = _split(df, target, test_size, test_df, seed, drop)
     y_tr = regression_values(train_df[target], target)
     y_te = regression_values(test_part[target], target, spread=False)
     split, pre, schema = _preprocess(schema, target, train_df, test_part, y_tr, y_te,
-                                     max_onehot, seed)  # fmt: skip
+                                     max_onehot, seed, scaling, "continuous")  # fmt: skip
     return PreparedTable(split, pre, None, schema, notes, (train_df, test_part), "regression")

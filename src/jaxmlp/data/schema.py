@@ -24,7 +24,12 @@ __all__ = [
     "id_like",
     "infer_schema",
     "make_preprocessor",
+    "smooth_clip",
 ]
+
+# the numeric columns' scaling: 'robust' (median, interquartile range, smooth clipping;
+# RealMLP's) for new models; 'standard' (mean, standard deviation) as before format 3
+SCALINGS = ("robust", "standard")
 
 # most feature columns a table model takes (a 100,000-column table would take minutes to
 # inspect and gigabytes to train; refused up front instead)
@@ -283,13 +288,38 @@ def clean_features(df, schema: Schema):
     return pd.DataFrame(out, index=df.index)
 
 
-def make_preprocessor(schema: Schema, seed: int = 0, stratify: bool = True):
-    """The (unfitted) ``ColumnTransformer``: median-impute + standardise numeric columns,
-    most-frequent-impute + one-hot categorical ones (unknown categories: all zeros), or
-    most-frequent-impute + ``TargetEncoder`` (cross-fitted on 5 shuffled folds seeded by
-    ``seed``, stratified for classes; its fit needs the target) + standardise the
-    high-cardinality ones, calendar features of
-    date columns. Outputs in that order."""
+def smooth_clip(X: np.ndarray) -> np.ndarray:
+    """``x / sqrt(1 + (x / 3)^2)``, elementwise: the identity near 0, smoothly bounded by
+    ±3 (Holzmüller et al. 2024, RealMLP's robust scaling): an outlier cannot dominate
+    a layer's input. X of any shape; same shape."""
+    X = np.asarray(X, np.float64)
+    return X / np.sqrt(1.0 + (X / 3.0) ** 2)
+
+
+def _numeric_steps(scaling: str) -> list:
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import FunctionTransformer, RobustScaler, StandardScaler
+
+    if scaling == "standard":
+        return [SimpleImputer(strategy="median"), StandardScaler()]
+    if scaling != "robust":
+        raise ValueError(f"scaling must be one of {SCALINGS}, got {scaling!r}")
+    # RobustScaler: (x - median) / IQR, an IQR of 0 counted as 1 (a mostly-constant column)
+    return [SimpleImputer(strategy="median"), RobustScaler(),
+            FunctionTransformer(smooth_clip, feature_names_out="one-to-one")]  # fmt: skip
+
+
+def make_preprocessor(schema: Schema, seed: int = 0, stratify: bool = True,
+                      scaling: str = "standard", target_type: str = "auto"):  # fmt: skip
+    """The (unfitted) ``ColumnTransformer``: median-impute + scale numeric columns
+    (``scaling='standard'``: mean and standard deviation; ``'robust'``: median and
+    interquartile range, then :func:`smooth_clip`), most-frequent-impute + one-hot
+    categorical ones (unknown categories: all zeros), or most-frequent-impute +
+    ``TargetEncoder`` (its ``target_type``: 'continuous' for a regression target -- never
+    inferred from its values --, 'binary' or 'multiclass'; cross-fitted on 5 shuffled
+    folds seeded by ``seed``, stratified for classes; its fit needs the target) +
+    standardise the high-cardinality ones, calendar features of date columns. Outputs in
+    that order."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.model_selection import KFold, StratifiedKFold
@@ -299,13 +329,13 @@ def make_preprocessor(schema: Schema, seed: int = 0, stratify: bool = True):
     folds = (StratifiedKFold if stratify else KFold)(5, shuffle=True, random_state=seed)
 
     return ColumnTransformer(
-        [("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
-          schema.numeric),
+        [("numeric", make_pipeline(*_numeric_steps(scaling)), schema.numeric),
          ("categorical", make_pipeline(
              SimpleImputer(strategy="most_frequent"),
              OneHotEncoder(handle_unknown="ignore", sparse_output=False)), schema.onehot),
          ("target", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                                  TargetEncoder(cv=folds), StandardScaler()),
+                                  TargetEncoder(target_type=target_type, cv=folds),
+                                  StandardScaler()),
           list(schema.target_encoded)),
          ("datetime", CalendarFeatures(), list(schema.datetime))],
     )  # fmt: skip

@@ -39,9 +39,11 @@ from jaxmlp.io.durable import (
 from jaxmlp.io.records import (
     ModelFileError,
     RecordError,
+    build_any,
     build_estimator,
     estimator_record,
     label_array,
+    model_record,
 )
 from jaxmlp.io.table_records import build_preprocessor, probe_frame, table_record
 from jaxmlp.sklearn.base import BaseMLP
@@ -51,8 +53,9 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "load", "save"]
 
 FORMAT = "jaxmlp-model"
 # 1: MLPClassifier and table classifiers. 2: MLPRegressor, table regressors, date and
-# target-encoded columns (version 1 files load unchanged)
-FORMAT_VERSION = 2
+# target-encoded columns. 3: ensembles of members (table models' default), robust scaling
+# of numeric columns (older files load unchanged)
+FORMAT_VERSION = 3
 META = "model.json"
 ARRAYS = "arrays.safetensors"
 REPORT = "report.html"
@@ -152,7 +155,7 @@ def save(
     meta: dict[str, Any]
     if isinstance(model, TableModel):
         meta = {"kind": "TableModel", "table": table_record(model, arrays),
-                "estimator": estimator_record(model.estimator, arrays)}  # fmt: skip
+                "estimator": model_record(model.estimator, arrays)}  # fmt: skip
     elif isinstance(model, BaseMLP):
         meta = {"kind": type(model).__name__, "estimator": estimator_record(model, arrays)}
     else:
@@ -284,14 +287,15 @@ def load(path: str | os.PathLike) -> BaseMLP | TableModel:
             return build_estimator(meta["estimator"], arrays)
         if kind == "TableModel":
             rec = meta["table"]
-            est = build_estimator(meta["estimator"], arrays)
+            est = build_any(meta["estimator"], arrays)
             schema, pre = build_preprocessor(rec, arrays)
             width = pre.transform(probe_frame(schema, rec)).shape[1]
             if width != est.n_features_in_:
                 raise RecordError(f"the preprocessing makes {width} features, the network "
                                   f"takes {est.n_features_in_}")  # fmt: skip
             task = str(rec.get("task", "classification"))
-            if (task == "regression") != (meta["estimator"].get("class") == "MLPRegressor"):
+            if (task == "regression") != (meta["estimator"].get("class") in
+                                          ("MLPRegressor", "MLPEnsembleRegressor")):
                 raise RecordError(f"its task {task!r} does not fit its estimator")
             classes = None if rec["classes"] is None else label_array(rec["classes"])
             return TableModel(est, pre, schema, str(rec["target"]), classes,

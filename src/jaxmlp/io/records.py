@@ -20,12 +20,15 @@ from jaxmlp.sklearn.regressor import checked_regressor
 from jaxmlp.sklearn.state import FittedState
 
 __all__ = [
+    "ENSEMBLES",
     "ModelFileError",
     "RecordError",
+    "build_any",
     "build_estimator",
     "estimator_record",
     "label_array",
     "label_list",
+    "model_record",
 ]
 
 # hyperparameters stored as data; a callable activation or an optax optimizer is code
@@ -33,14 +36,14 @@ PARAMS = ("hidden_layer_sizes", "activation", "solver", "alpha", "batch_size", "
           "learning_rate_init", "power_t", "max_iter", "shuffle", "random_state", "tol",
           "verbose", "warm_start", "momentum", "nesterovs_momentum", "early_stopping",
           "validation_fraction", "beta_1", "beta_2", "epsilon", "n_iter_no_change", "max_fun",
-          "dropout", "dtype")  # fmt: skip
+          "dropout", "dtype", "early_stopping_metric")  # fmt: skip
 # each estimator class: its own parameters and how to build it (checked)
 CLASSES = {
     "MLPClassifier": (("class_weight",), checked_classifier),
     "MLPRegressor": (("loss",), checked_regressor),  # format version 2 on
 }
 # added after format version 1 was first written: absent in older files, then the default
-ADDED = {"dtype": None}
+ADDED = {"dtype": None, "early_stopping_metric": "score"}
 
 
 class ModelFileError(ValueError):
@@ -113,6 +116,7 @@ def estimator_record(est: BaseMLP, arrays: dict[str, np.ndarray]) -> dict:
         "loss": float(state.loss),
         "loss_curve": [float(v) for v in state.loss_curve or []],
         "validation_scores": [float(v) for v in state.validation_scores or []],
+        "validation_loss_curve": [float(v) for v in state.validation_loss_curve or []],
         "feature_names_in": None,
     }
     if state.feature_names_in is not None:
@@ -155,6 +159,8 @@ def build_estimator(rec: dict, arrays: dict[str, np.ndarray]) -> BaseMLP:
         # the optimizer state is not saved: a warm start after loading restarts it
         loss_curve=list(rec["loss_curve"]) if stochastic else None,
         validation_scores=scores if stochastic and early else None,
+        validation_loss_curve=([float(v) for v in rec.get("validation_loss_curve", [])]
+                               if stochastic and early else None),  # format 3 on
         best_loss=None if early or not stochastic else min(rec["loss_curve"] or [np.inf]),
         best_validation_score=max(scores) if early and scores else None,
     )  # fmt: skip
@@ -162,3 +168,56 @@ def build_estimator(rec: dict, arrays: dict[str, np.ndarray]) -> BaseMLP:
         return est.set_fitted_state(state)
     except ValueError as e:
         raise RecordError(f"its classes do not fit target type {rec['y_type']!r}") from e
+
+
+# ensembles (format version 3): their members' records, arrays prefixed "member.<i>."
+ENSEMBLES = {"MLPEnsembleClassifier": "MLPClassifier", "MLPEnsembleRegressor": "MLPRegressor"}
+
+
+def model_record(model: Any, arrays: dict[str, np.ndarray]) -> dict:
+    """:func:`estimator_record` of an estimator, or of an ensemble: its members' records
+    (each member's arrays named ``member.<i>.<name>``) and its own parameters."""
+    name = type(model).__name__
+    if name not in ENSEMBLES:
+        return estimator_record(model, arrays)
+    members = []
+    for i, member in enumerate(model.estimators_):
+        own: dict[str, np.ndarray] = {}
+        members.append(estimator_record(member, own))
+        arrays.update({f"member.{i}.{k}": v for k, v in own.items()})
+    return {"class": name, "n_estimators": int(model.n_estimators),
+            "random_state": _json_param("random_state", model.random_state),
+            "members": members}  # fmt: skip
+
+
+def build_any(rec: dict, arrays: dict[str, np.ndarray]) -> Any:
+    """The fitted estimator or ensemble of a :func:`model_record`."""
+    name = rec.get("class", "MLPClassifier")
+    if name not in ENSEMBLES:
+        return build_estimator(rec, arrays)
+    from jaxmlp.sklearn.ensemble import MLPEnsembleClassifier
+    from jaxmlp.sklearn.ensemble_regressor import MLPEnsembleRegressor
+
+    try:
+        members = []
+        for i, member in enumerate(rec["members"]):
+            if member.get("class") != ENSEMBLES[name]:
+                raise RecordError(f"member {i} of a {name} is a {member.get('class')}")
+            prefix = f"member.{i}."
+            own = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            members.append(build_estimator(member, own))
+        if not members:
+            raise RecordError(f"the {name} has no members")
+        cls = MLPEnsembleClassifier if name == "MLPEnsembleClassifier" else MLPEnsembleRegressor
+        template = type(members[0])(**{**members[0].get_params(), "random_state": None})
+        ens = cls(template, n_estimators=int(rec["n_estimators"]),
+                  random_state=rec["random_state"])  # fmt: skip
+    except (KeyError, TypeError, ValueError) as e:
+        if isinstance(e, RecordError):
+            raise
+        raise RecordError(f"its ensemble record is incomplete or invalid ({e})") from None
+    ens.estimators_, ens.diverged_members_ = members, []
+    ens.n_features_in_ = members[0].n_features_in_
+    if hasattr(members[0], "classes_"):
+        ens.classes_ = members[0].classes_
+    return ens

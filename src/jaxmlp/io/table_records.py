@@ -33,6 +33,11 @@ def _set_scaler(prefix: str, scaler: Any, arrays: dict, k: int, seen: int) -> No
     scaler.scale_, scaler.n_samples_seen_ = arrays[f"{prefix}.scale"], seen
 
 
+def _robust(pre: Any) -> bool:
+    """Whether the numeric columns are scaled robustly (RobustScaler + smooth clip)."""
+    return len(pre.named_transformers_["numeric"].steps) == 3
+
+
 def table_record(model: Any, arrays: dict[str, np.ndarray]) -> dict:
     """JSON record of a :class:`~jaxmlp.sklearn.table_model.TableModel`'s columns and
     preprocessing (and task); the preprocessing arrays are added to ``arrays``."""
@@ -50,10 +55,15 @@ def table_record(model: Any, arrays: dict[str, np.ndarray]) -> dict:
         record["target_mean"] = float(model.target_mean)
         record["target_scale"] = float(model.target_scale)
     if schema.numeric:
-        imputer, scaler = pre.named_transformers_["numeric"]
+        imputer, scaler, *_ = pre.named_transformers_["numeric"]
         arrays["numeric.median"] = np.asarray(imputer.statistics_, np.float64)
-        _scaler_arrays("numeric", scaler, arrays)
-        record["n_samples_seen"] = int(np.max(scaler.n_samples_seen_))
+        if _robust(pre):  # format version 3: median, IQR, smooth clipping
+            record["scaling"] = "robust"
+            arrays["numeric.center"] = np.asarray(scaler.center_, np.float64)
+            arrays["numeric.scale"] = np.asarray(scaler.scale_, np.float64)
+        else:
+            _scaler_arrays("numeric", scaler, arrays)
+            record["n_samples_seen"] = int(np.max(scaler.n_samples_seen_))
     if schema.onehot:
         imputer, encoder = pre.named_transformers_["categorical"]
         record["most_frequent"] = [str(v) for v in imputer.statistics_]
@@ -101,7 +111,9 @@ def _fit_on_levels(schema: Any, rec: dict) -> Any:
     y = np.arange(n) % k if k else np.arange(n) + 0.5  # every class, or continuous
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # few rows per class for the encoder's folds
-        pre = make_preprocessor(schema, stratify=bool(k))  # stratified folds need classes
+        pre = make_preprocessor(schema, stratify=bool(k),  # stratified folds need classes
+                                scaling=rec.get("scaling", "standard"),
+                                target_type=rec.get("target_type", "auto"))  # fmt: skip
         return pre.fit(pd.DataFrame(frame)[schema.features], y)
 
 
@@ -149,11 +161,17 @@ def build_preprocessor(rec: dict, arrays: dict[str, np.ndarray]) -> tuple[Any, A
     pre = _fit_on_levels(schema, rec)
     k = len(schema.numeric)
     if k:
-        imputer, scaler = pre.named_transformers_["numeric"]
+        imputer, scaler, *_ = pre.named_transformers_["numeric"]
         if arrays["numeric.median"].shape != (k,):
             raise RecordError("numeric.median does not have one value per numeric column")
         imputer.statistics_ = arrays["numeric.median"]
-        _set_scaler("numeric", scaler, arrays, k, int(rec["n_samples_seen"]))
+        if _robust(pre):
+            for name in ("center", "scale"):
+                if arrays[f"numeric.{name}"].shape != (k,):
+                    raise RecordError(f"numeric.{name} does not have one value per column")
+            scaler.center_, scaler.scale_ = arrays["numeric.center"], arrays["numeric.scale"]
+        else:
+            _set_scaler("numeric", scaler, arrays, k, int(rec["n_samples_seen"]))
     if schema.onehot:
         imputer, encoder = pre.named_transformers_["categorical"]
         imputer.statistics_ = np.array(rec["most_frequent"], dtype=object)

@@ -221,11 +221,12 @@ def table_report(model: Any, title: str, summary: dict, frame: Any, y: np.ndarra
                  proba: np.ndarray, curves: np.ndarray | None, settings: dict) -> str:  # fmt: skip
     """The report of ``model`` on labelled rows ``frame`` (class indices ``y``,
     predicted ``proba``); ``summary`` holds ``data``, ``jaxmlp`` (and ``sklearn``)."""
-    est = model.estimator
+    est, k = model.members[0], len(model.members)
     what = "regression" if model.regression else f"{len(model.classes)} classes"
+    mlp = f"an ensemble of {k} MLPs" if k > 1 else "MLP"
     summary = {**summary, "settings": {k: str(v) for k, v in settings.items()},
                "versions": versions(),
-               "subtitle": f"{what}, target '{model.target}'; MLP "
+               "subtitle": f"{what}, target '{model.target}'; {mlp} "
                            f"{est.hidden_layer_sizes} ({est.activation}, {est.solver}, "
                            f"{est.coefs_[0].dtype})"}  # fmt: skip
     if model.regression:  # proba: the predictions

@@ -20,7 +20,11 @@ __all__ = ["plot_predicted_vs_actual", "plot_residuals", "regression_images",
 
 
 def restored_epoch(estimator: Any) -> int | None:
-    """The epoch whose weights early stopping kept (1-based), or None."""
+    """The epoch whose weights early stopping kept (1-based), or None (also for an
+    ensemble: each member kept its own)."""
+    if getattr(estimator, "early_stopping_metric", "score") == "loss":
+        losses = getattr(estimator, "validation_loss_curve_", None)
+        return int(np.argmin(losses)) + 1 if losses else None
     scores = getattr(estimator, "validation_scores_", None)
     return int(np.argmax(scores)) + 1 if scores else None
 

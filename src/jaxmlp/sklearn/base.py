@@ -34,7 +34,8 @@ __all__ = ["BaseMLP", "checked"]
 
 class BaseMLP(BaseEstimator):
     """Base of the jaxmlp estimators (not for direct use); parameters as scikit-learn's
-    ``BaseMultilayerPerceptron`` plus ``dropout``, ``optimizer``, ``dtype``, ``devices``."""
+    ``BaseMultilayerPerceptron`` plus ``dropout``, ``optimizer``, ``dtype``, ``devices``,
+    ``early_stopping_metric``."""
 
     _parameter_constraints: typing.ClassVar[dict] = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -64,6 +65,7 @@ class BaseMLP(BaseEstimator):
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping_metric": [StrOptions({"score", "loss"})],
         "optimizer": [HasMethods(["init", "update"]), None],
         "dtype": [StrOptions({"float32", "float64"}), None],
         "devices": [Interval(Integral, 1, None, closed="left"), list, tuple, None],
@@ -74,7 +76,7 @@ class BaseMLP(BaseEstimator):
                  random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
                  early_stopping, validation_fraction, beta_1, beta_2, epsilon,
                  n_iter_no_change, max_fun, dropout, optimizer, dtype,
-                 devices):  # fmt: skip
+                 devices, early_stopping_metric="score"):  # fmt: skip
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -102,6 +104,7 @@ class BaseMLP(BaseEstimator):
         self.optimizer = optimizer
         self.dtype = dtype
         self.devices = devices
+        self.early_stopping_metric = early_stopping_metric
 
     # ------------------------------------------------------------ what a subclass says
 

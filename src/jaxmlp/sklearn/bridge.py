@@ -128,10 +128,16 @@ def program(est: BaseMLP, apply: Callable, kind: str, n_train: int, n_evals: int
     return Program(
         apply=apply, optimizer=factory, loss=kind, batch=batch, shuffle=bool(est.shuffle),
         schedule=schedule,
-        stopping=("validation" if use_validation else "loss") if stochastic else "none",
+        stopping=(_validation_rule(est) if use_validation else "loss") if stochastic else "none",
         keep_best=use_validation, n_evals=n_evals, l2=True, dropout=est.dropout > 0,
         chunk=CHUNK, mesh=data_mesh(est.devices) if stochastic else None,
     )  # fmt: skip
+
+
+def _validation_rule(est: BaseMLP) -> str:
+    """The early-stopping rule: scikit-learn's (the validation score), or the validation
+    loss (``early_stopping_metric='loss'``)."""
+    return "validation_loss" if est.early_stopping_metric == "loss" else "validation"
 
 
 def hyper(est: BaseMLP) -> Hyper:
@@ -322,6 +328,7 @@ def fit_estimators(
     blocks: list | None = None,
     params_checked: bool = False,
     n_jobs: int | None = None,
+    eval_set: Sequence | None = None,
 ) -> list[BaseException | None]:
     """Fit jaxmlp estimators side by side: ``fits`` holds ``(estimator, X, y,
     sample_weight)``; each estimator ends up as if ``estimator.fit(X, y, sample_weight)``
@@ -331,7 +338,8 @@ def fit_estimators(
     Fresh estimators given the very same X and y objects (ensemble members, a grid's
     candidates on one fold) share one validation of the input; ``params_checked`` says the
     caller already validated the estimators' parameters (ensemble members of one
-    template)."""
+    template); ``eval_set`` pairs are evaluated after every epoch of every fit (as
+    ``fit(eval_set=...)``)."""
     jobs = []
     checked: dict[tuple, Any] = {}
     for est, X, y, w in fits:
@@ -339,7 +347,8 @@ def fit_estimators(
             est._validate_params()
         key = (id(X), id(y), est.dtype)
         fresh = not hasattr(est, "coefs_")
-        plan = est._plan(X, y, w, incremental=False, shared=checked.get(key) if fresh else None)
+        plan = est._plan(X, y, w, incremental=False, eval_set=eval_set,
+                         shared=checked.get(key) if fresh else None)  # fmt: skip
         if fresh:
             checked.setdefault(key, plan.validated)
         jobs.append(job(est, plan))

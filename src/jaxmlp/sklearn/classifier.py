@@ -63,6 +63,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Each mini-batch is split over them, parameters and optimizer state are replicated
         and XLA adds up the gradients; the model equals the one-device fit to float
         rounding. None: one device. The stochastic solvers only ('lbfgs' runs on one).
+    early_stopping_metric : {'score', 'loss'}, default='score'
+        What ``early_stopping`` watches on the held-out rows: 'score' is scikit-learn's
+        rule (the accuracy must improve by ``tol``); 'loss' stops when the validation log
+        loss has not fallen by ``tol`` for ``n_iter_no_change`` epochs and keeps the
+        weights of the lowest one -- smooth where accuracy on a few rows is a step
+        function (``validation_scores_`` still hold the accuracy).
 
     Attributes
     ----------
@@ -129,6 +135,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         optimizer=None,
         dtype=None,
         devices=None,
+        early_stopping_metric="score",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
@@ -139,6 +146,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
             max_fun=max_fun, dropout=dropout, optimizer=optimizer, dtype=dtype, devices=devices,
+            early_stopping_metric=early_stopping_metric,
         )  # fmt: skip
         self.class_weight = class_weight
 

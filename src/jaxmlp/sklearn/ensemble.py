@@ -105,7 +105,7 @@ class BaseEnsemble(BaseEstimator):
         self.models_per_program = models_per_program
         self.n_jobs = n_jobs
 
-    def _fit_members(self, X, y, sample_weight) -> None:
+    def _fit_members(self, X, y, sample_weight, eval_set=None) -> None:
         """Fit ``n_estimators`` members on validated X, y side by side (diverged members
         left out with a warning); sets ``estimators_`` and ``diverged_members_``."""
         member_cls: Any = self._member
@@ -129,7 +129,8 @@ class BaseEnsemble(BaseEstimator):
             members.append(member)
             fits.append((member, X, y, w))
         errors = fit_estimators(fits, models_per_program=self.models_per_program,
-                                n_jobs=self.n_jobs, params_checked=True)  # fmt: skip
+                                n_jobs=self.n_jobs, params_checked=True,
+                                eval_set=eval_set)  # fmt: skip
         self._keep_members(members, errors)
 
     def _keep_members(self, members: list, errors: list) -> None:
@@ -171,6 +172,19 @@ class BaseEnsemble(BaseEstimator):
         for i, c in enumerate(curves):
             out[i, : len(c)] = c
         return out
+
+    @property
+    def eval_curves_(self) -> np.ndarray:
+        """With ``fit(..., eval_set=...)``: each set's (loss, score) after every epoch,
+        averaged over the members still training; shape (max epochs, n_sets, 2)."""
+        check_is_fitted(self)
+        curves = [np.asarray(m.eval_curves_, float) for m in self.estimators_]
+        out = np.full((len(curves), max(len(c) for c in curves), *curves[0].shape[1:]), np.nan)
+        for i, c in enumerate(curves):
+            out[i, : len(c)] = c
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # epochs no member ran: nan
+            return np.nanmean(out, axis=0)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -228,7 +242,7 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEnsemble):
         "estimator": [MLPClassifier, None],
     }
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, eval_set=None):
         """Fit all members side by side.
 
         Parameters
@@ -236,6 +250,8 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEnsemble):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
+        eval_set : sequence of (X, y) pairs, default=None
+            Sets every member evaluates after every epoch (see ``eval_curves_``).
 
         Returns
         -------
@@ -254,7 +270,7 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEnsemble):
                 "MLPEnsembleClassifier takes binary or multi-class targets (y of shape "
                 "(n_samples,)); for multi-label targets fit MLPClassifier members yourself."
             )
-        self._fit_members(X, y, sample_weight)
+        self._fit_members(X, y, sample_weight, eval_set)
         self.classes_ = self.estimators_[0].classes_
         return self
 

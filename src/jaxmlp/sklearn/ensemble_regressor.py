@@ -66,7 +66,7 @@ class MLPEnsembleRegressor(RegressorMixin, BaseEnsemble):
         "estimator": [MLPRegressor, None],
     }
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, eval_set=None):
         """Fit all members side by side.
 
         Parameters
@@ -74,6 +74,8 @@ class MLPEnsembleRegressor(RegressorMixin, BaseEnsemble):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
+        eval_set : sequence of (X, y) pairs, default=None
+            Sets every member evaluates after every epoch (see ``eval_curves_``).
 
         Returns
         -------
@@ -82,7 +84,7 @@ class MLPEnsembleRegressor(RegressorMixin, BaseEnsemble):
         self._validate_params()
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
                              y_numeric=True, dtype=(np.float64, np.float32))  # fmt: skip
-        self._fit_members(X, y, sample_weight)
+        self._fit_members(X, y, sample_weight, eval_set)
         return self
 
     def member_predictions(self, X) -> np.ndarray:

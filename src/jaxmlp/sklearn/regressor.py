@@ -29,8 +29,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     """Multi-layer perceptron regressor trained in JAX; a drop-in for scikit-learn's.
 
     Parameters are scikit-learn's (see ``sklearn.neural_network.MLPRegressor``), with the
-    same defaults and meaning, plus ``dropout``, ``optimizer``, ``dtype`` and ``devices``
-    as in :class:`~jaxmlp.MLPClassifier`.
+    same defaults and meaning, plus ``dropout``, ``optimizer``, ``dtype``, ``devices`` and
+    ``early_stopping_metric`` (here 'loss' is the validation squared error) as in
+    :class:`~jaxmlp.MLPClassifier`.
 
     Parameters
     ----------
@@ -101,6 +102,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         optimizer=None,
         dtype=None,
         devices=None,
+        early_stopping_metric="score",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
@@ -111,6 +113,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
             max_fun=max_fun, dropout=dropout, optimizer=optimizer, dtype=dtype, devices=devices,
+            early_stopping_metric=early_stopping_metric,
         )  # fmt: skip
         self.loss = loss
 

@@ -28,9 +28,10 @@ class TableModel:
 
     Attributes
     ----------
-    estimator : MLPClassifier or MLPRegressor
+    estimator : MLPClassifier, MLPRegressor, MLPEnsembleClassifier or MLPEnsembleRegressor
         Fitted on the preprocessed features and class indices ``0..k-1`` (or the
-        standardised target ``(y - target_mean) / target_scale``).
+        standardised target ``(y - target_mean) / target_scale``); ``jaxmlp train``
+        fits an ensemble by default.
     preprocessor : sklearn.compose.ColumnTransformer
         Fitted on the training rows.
     schema : Schema
@@ -59,6 +60,11 @@ class TableModel:
     @property
     def regression(self) -> bool:
         return self.task == "regression"
+
+    @property
+    def members(self) -> list:
+        """The fitted networks: an ensemble's members, or the one estimator."""
+        return list(getattr(self.estimator, "estimators_", [self.estimator]))
 
     def check_columns(self, df) -> list[str]:
         """Raise :class:`TableError` for missing feature columns; return notes about

@@ -20,7 +20,7 @@ from jaxmlp.core.activations import REGISTRY
 __all__ = ["Baseline", "fit_baseline", "fit_gradient_boosting", "sklearn_params"]
 
 # jaxmlp-only estimator options, which scikit-learn's MLPClassifier does not take
-_JAXMLP_ONLY = ("dropout", "class_weight", "dtype", "optimizer")
+_JAXMLP_ONLY = ("dropout", "class_weight", "dtype", "optimizer", "early_stopping_metric")
 
 
 @dataclasses.dataclass

@@ -12,8 +12,6 @@ the fitted :class:`~jaxmlp.TableModel` with everything its report shows
 from __future__ import annotations
 
 import dataclasses
-import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from jaxmlp.data.tables import TableError, read_table
 from jaxmlp.sklearn.classifier import checked_classifier
 from jaxmlp.sklearn.table_model import TableModel
 from jaxmlp.workflows import baseline
+from jaxmlp.workflows.table_fit import ENSEMBLE, fit_members, table_params
 from jaxmlp.workflows.table_regression import (
     evaluate_regression,
     fit_regression,
@@ -47,8 +46,10 @@ __all__ = [
 class TableTrainConfig:
     """What ``jaxmlp train`` was asked to do.
 
-    ``params`` are :class:`~jaxmlp.MLPClassifier` keyword arguments; ``random_state`` in
-    them also seeds the validation split.
+    ``params`` are :class:`~jaxmlp.MLPClassifier` keyword arguments (of each member of
+    an ``ensemble``); ``random_state`` in them also seeds the validation split;
+    ``n_iter_no_change`` None is a patience of
+    :data:`~jaxmlp.workflows.table_fit.PATIENCE_STEPS` optimizer steps.
     """
 
     data: Path
@@ -68,6 +69,8 @@ class TableTrainConfig:
     task: str = "auto"  # 'classification', 'regression' or 'auto' (from the target column)
     datetime: tuple[str, ...] = ()  # columns to read as dates (--datetime)
     max_onehot: int | None = 50  # more levels than this: target-encoded (--max-onehot)
+    ensemble: int = ENSEMBLE  # members trained as one program, predictions averaged
+    scaling: str = "robust"  # the numeric columns' (jaxmlp.data.schema.make_preprocessor)
 
 
 @dataclasses.dataclass
@@ -227,8 +230,7 @@ def train_table(
     DivergenceError
         The training diverged.
     """
-    estimator = checked_classifier(**config.params)
-    estimator.set_params(devices=config.devices if (config.devices or 1) > 1 else None)
+    checked_classifier(**sklearn_defaults(config.params))  # the settings, before reading
     df = read_table(config.data)
     test_df = read_table(config.test_file) if config.test_file is not None else None
     table = prepare_table(df, config.target, features=config.features,
@@ -237,44 +239,44 @@ def train_table(
                           seed=config.params.get("random_state", 0),
                           drop_missing_target=config.drop_missing_target,
                           keep=config.keep, task=config.task, datetime=config.datetime,
-                          max_onehot=config.max_onehot)  # fmt: skip
+                          max_onehot=config.max_onehot, scaling=config.scaling)  # fmt: skip
     if on_prepared is not None:
         on_prepared(table)
-    params, note = early_stopping_rows(config.params, len(table.split.X_train))
+    given, note = early_stopping_rows(config.params, len(table.split.X_train))
+    params = table_params(given, len(table.split.X_train))
+    ensemble = config.ensemble if (config.devices or 1) <= 1 else 1
     if table.regression:
         parts = fit_regression(params, table, config.target, config.baseline,
-                               config.devices, progress)  # fmt: skip
+                               config.devices, progress, ensemble,
+                               sklearn_defaults(given))  # fmt: skip
         parts["notes"] = [note] * bool(note) + parts["notes"]
         parts["model"].info["source"] = str(config.data)
         return TableTrainResult(table=table, data=data_summary(df, config.target, table.schema,
                                                                True), **parts)  # fmt: skip
     split = table.split
-    estimator.set_params(early_stopping=params["early_stopping"])
-    t0 = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        X_tr, X_te = training_precision(params, split)
-        estimator.fit(X_tr, split.y_train, callback=progress,
-                      eval_set=[(X_tr, split.y_train), (X_te, split.y_test)])  # fmt: skip
-    fit_time = time.perf_counter() - t0
-    estimator.set_params(devices=None)  # where it trained is not part of the model
-    notes = ([note] if note else []) + [
-        str(w.message).splitlines()[0]
-        for w in caught
-        if "converge" in str(w.message).lower() or "Maximum iterations" in str(w.message)
-    ]
+    X_tr, X_te = training_precision(params, split)
+    fitted = fit_members(params, False, ensemble, X_tr, split.y_train, X_te, split.y_test,
+                         config.devices, progress)  # fmt: skip
+    estimator, fit_time = fitted.estimator, fitted.fit_time_s
+    notes = ([note] if note else []) + fitted.notes
     model = TableModel(estimator, table.preprocessor, table.schema, config.target,
                        table.classes)  # fmt: skip
     proba = estimator.predict_proba(split.X_test)
     result = {**metrics(split.y_test, proba, table.classes), "fit_time_s": fit_time}
-    sk = _sklearn_row(params, table) if config.baseline else None
+    sk = _sklearn_row(sklearn_defaults(given), table) if config.baseline else None
     gbm = _gbm_row(params, table) if config.baseline else None
     model.info = {"validation": {k: result[k] for k in ("accuracy", "log_loss", "roc_auc")},
                   "rows": {"train": len(split.X_train), "validation": len(split.X_test)},
                   "source": str(config.data)}  # fmt: skip
-    curves = getattr(estimator, "eval_curves_", None)
-    return TableTrainResult(model, table, result, sk, proba, curves,
+    return TableTrainResult(model, table, result, sk, proba, fitted.curves,
                             data_summary(df, config.target, table.schema), notes, gbm)  # fmt: skip
+
+
+def sklearn_defaults(params: dict) -> dict:
+    """``params`` with what was left to jaxmlp (None) at scikit-learn's defaults: the
+    settings of scikit-learn's MLP baseline, and of a check before the table is read."""
+    return {**params, "max_iter": params.get("max_iter") or 200,
+            "n_iter_no_change": params.get("n_iter_no_change") or 10}  # fmt: skip
 
 
 # fewest training rows for early stopping: its 10% validation slice needs a few rows

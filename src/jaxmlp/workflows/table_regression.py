@@ -11,8 +11,6 @@ metric is in the target's own units.
 
 from __future__ import annotations
 
-import time
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -72,35 +70,33 @@ def _baselines(params: dict, table: PreparedTable, mean: float, scale: float) ->
 
 
 def fit_regression(params: dict, table: PreparedTable, target: str, with_baseline: bool,
-                   devices: int | None,
-                   progress: Callable[[int, float], None] | None) -> dict[str, Any]:  # fmt: skip
-    """Fit the table regressor (and the baselines): the fields of a
-    :class:`~jaxmlp.workflows.table.TableTrainResult` as a dict."""
-    estimator = checked_regressor(**regressor_params(params))
-    estimator.set_params(devices=devices if (devices or 1) > 1 else None)
+                   devices: int | None, progress: Callable[[int, float], None] | None,
+                   ensemble: int = 1,
+                   baseline_params: dict | None = None) -> dict[str, Any]:  # fmt: skip
+    """Fit the table regressor (``ensemble`` members; and the baselines): the fields of a
+    :class:`~jaxmlp.workflows.table.TableTrainResult` as a dict; scikit-learn's MLP gets
+    ``baseline_params`` (default ``params``)."""
+    from jaxmlp.workflows.table_fit import fit_members
+
+    reg_params = regressor_params(params)
+    checked_regressor(**reg_params)
     split = table.split
     mean, scale = float(np.mean(split.y_train)), float(np.std(split.y_train))
     scale = scale if scale > 0 else 1.0
     z_tr, z_te = (split.y_train - mean) / scale, (split.y_test - mean) / scale
-    t0 = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        X_tr, X_te = training_precision(params, split)
-        estimator.fit(X_tr, z_tr, callback=progress, eval_set=[(X_tr, z_tr), (X_te, z_te)])
-    fit_time = time.perf_counter() - t0
-    estimator.set_params(devices=None)  # where it trained is not part of the model
-    notes = [str(w.message).splitlines()[0] for w in caught
-             if "converge" in str(w.message).lower()
-             or "Maximum iterations" in str(w.message)]  # fmt: skip
+    X_tr, X_te = training_precision(params, split)
+    fitted = fit_members(reg_params, True, ensemble, X_tr, z_tr, X_te, z_te, devices, progress)
+    estimator, fit_time, notes = fitted.estimator, fitted.fit_time_s, fitted.notes
     model = TableModel(estimator, table.preprocessor, table.schema, target, None,
                        task="regression", target_mean=mean, target_scale=scale)  # fmt: skip
     pred = model.predict_values(split.X_test)
     result = {**regression_metrics(split.y_test, pred), "fit_time_s": fit_time}
-    sk, gbm = _baselines(params, table, mean, scale) if with_baseline else (None, None)
+    sk, gbm = (_baselines(baseline_params or params, table, mean, scale) if with_baseline
+               else (None, None))  # fmt: skip
     rows = {"train": len(split.X_train), "validation": len(split.X_test)}
     model.info = {"validation": {k: result[k] for k in ("r2", "rmse", "mae")}, "rows": rows}
     return {"model": model, "metrics": result, "sklearn": sk, "gbm": gbm, "proba": pred,
-            "curves": getattr(estimator, "eval_curves_", None), "notes": notes}  # fmt: skip
+            "curves": fitted.curves, "notes": notes}  # fmt: skip
 
 
 def evaluate_regression(model: TableModel, df: Any) -> tuple[np.ndarray, np.ndarray, dict]:

@@ -1,0 +1,114 @@
+"""The network ``jaxmlp train`` fits on a table, by default an ensemble (issue #20).
+
+A table model is ``ensemble`` MLP members trained side by side as one vectorised
+program (:func:`jaxmlp.sklearn.bridge.fit_estimators`), their predictions averaged. Each
+member holds out its own ``validation_fraction`` of the training rows (drawn from its own
+seed), stops when the held-out *loss* has not fallen for a patience counted in optimizer
+steps (at least :data:`MIN_PATIENCE_EPOCHS` epochs), and keeps the weights of its lowest
+held-out loss. The numbers were chosen on ``benchmarks/bench_suite.py`` (see
+``benchmarks/README.md``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from jaxmlp.sklearn.classifier import checked_classifier
+from jaxmlp.sklearn.ensemble import MLPEnsembleClassifier
+from jaxmlp.sklearn.ensemble_regressor import MLPEnsembleRegressor
+from jaxmlp.sklearn.regressor import checked_regressor
+
+__all__ = ["ENSEMBLE", "MAX_EPOCHS", "MIN_PATIENCE_EPOCHS", "PATIENCE_STEPS", "FitOutcome",
+           "batch_rows", "fit_members", "patience_epochs", "table_params"]  # fmt: skip
+
+# members of the default ensemble
+ENSEMBLE = 8
+# early stopping's patience in optimizer steps, and its floor in epochs (an epoch of a
+# small table is one or two steps: ten epochs of patience would be twenty updates)
+PATIENCE_STEPS = 200
+MIN_PATIENCE_EPOCHS = 10
+# most epochs with early stopping (it stops far sooner); without it, scikit-learn's 200
+MAX_EPOCHS = 1000
+
+
+def batch_rows(n_fit: int) -> int:
+    """The mini-batch size for ``n_fit`` training rows: the power of two nearest
+    ``n_fit / 8``, within [32, 256] -- several steps per epoch on a small table (one
+    batch of 200 would be one step), 256 rows on a large one."""
+    return int(min(256, max(32, 2 ** round(math.log2(max(n_fit, 1) / 8)))))
+
+
+def table_params(params: dict, n_train: int) -> dict:
+    """``params`` with what was left to jaxmlp filled in for ``n_train`` training rows:
+    early stopping on the held-out loss, the batch size (:func:`batch_rows` for 'auto'),
+    the patience (:func:`patience_epochs` for None) and the epochs (:data:`MAX_EPOCHS`
+    with early stopping, 200 without, for None)."""
+    params = {"early_stopping_metric": "loss", **params}
+    early = bool(params.get("early_stopping"))
+    if params.get("batch_size", "auto") == "auto":
+        share = 1 - float(params.get("validation_fraction", 0.1)) if early else 1.0
+        params["batch_size"] = batch_rows(max(1, int(n_train * share)))
+    if params.get("n_iter_no_change") is None:
+        params["n_iter_no_change"] = patience_epochs(n_train, params)
+    if params.get("max_iter") is None:
+        params["max_iter"] = MAX_EPOCHS if early else 200
+    return params
+
+
+def patience_epochs(n_train: int, params: dict) -> int:
+    """Epochs of patience worth :data:`PATIENCE_STEPS` optimizer steps on ``n_train``
+    rows (the members fit ``1 - validation_fraction`` of them), at least
+    :data:`MIN_PATIENCE_EPOCHS`."""
+    n_fit = max(1, int(n_train * (1 - float(params.get("validation_fraction", 0.1)))))
+    batch = params.get("batch_size", "auto")
+    batch = min(batch_rows(n_fit) if batch == "auto" else int(batch), n_fit)
+    steps = math.ceil(n_fit / batch)
+    return max(MIN_PATIENCE_EPOCHS, math.ceil(PATIENCE_STEPS / steps))
+
+
+class FitOutcome:
+    """A fitted table network: ``estimator`` (a member or an ensemble), ``fit_time_s``,
+    ``notes`` (convergence warnings, one line each) and ``curves`` (train and
+    validation (loss, score) per epoch, averaged over members, or None)."""
+
+    def __init__(self, estimator: Any, fit_time_s: float, notes: list[str],
+                 curves: np.ndarray | None):  # fmt: skip
+        self.estimator, self.fit_time_s = estimator, fit_time_s
+        self.notes, self.curves = notes, curves
+
+
+def fit_members(params: dict, regression: bool, ensemble: int, X_tr: np.ndarray,
+                y_tr: np.ndarray, X_te: np.ndarray, y_te: np.ndarray, devices: int | None,
+                progress: Callable[[int, float], None] | None) -> FitOutcome:  # fmt: skip
+    """Fit ``ensemble`` members of ``params`` (one plain estimator when ``ensemble`` is 1)
+    on rows ``X_tr`` (n, d) and targets ``y_tr`` (n,), watching ``(X_te, y_te)`` after
+    every epoch; ``progress(epochs, loss)`` is called by a single estimator's fit only."""
+    make = checked_regressor if regression else checked_classifier
+    member = make(**params)
+    member.set_params(devices=devices if (devices or 1) > 1 else None)
+    evals = [(X_tr, y_tr), (X_te, y_te)]
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if ensemble > 1:
+            cls = MLPEnsembleRegressor if regression else MLPEnsembleClassifier
+            estimator: Any = cls(member, n_estimators=ensemble,
+                                 random_state=params.get("random_state"))  # fmt: skip
+            estimator.fit(X_tr, y_tr, eval_set=evals)
+            for m in estimator.estimators_:
+                m.set_params(devices=None)
+            estimator.estimator.set_params(devices=None)
+        else:
+            estimator = member.fit(X_tr, y_tr, callback=progress, eval_set=evals)
+            estimator.set_params(devices=None)  # where it trained is not part of the model
+    fit_time = time.perf_counter() - t0
+    notes = sorted({str(w.message).splitlines()[0] for w in caught
+                    if "converge" in str(w.message).lower()
+                    or "Maximum iterations" in str(w.message)})  # fmt: skip
+    return FitOutcome(estimator, fit_time, notes, getattr(estimator, "eval_curves_", None))
