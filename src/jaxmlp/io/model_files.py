@@ -294,8 +294,8 @@ def load(path: str | os.PathLike) -> BaseMLP | TableModel:
                 raise RecordError(f"the preprocessing makes {width} features, the network "
                                   f"takes {est.n_features_in_}")  # fmt: skip
             task = str(rec.get("task", "classification"))
-            if (task == "regression") != (meta["estimator"].get("class") in
-                                          ("MLPRegressor", "MLPEnsembleRegressor")):
+            regressor = meta["estimator"].get("class") in ("MLPRegressor", "MLPEnsembleRegressor")
+            if (task == "regression") != regressor:
                 raise RecordError(f"its task {task!r} does not fit its estimator")
             classes = None if rec["classes"] is None else label_array(rec["classes"])
             return TableModel(est, pre, schema, str(rec["target"]), classes,
