@@ -312,7 +312,7 @@ def test_a_regressor_with_dates_and_target_encoding_saves_and_loads_exactly(tmp_
     """Everything a regression table model learned comes back from its folder: the
     target-encoder (continuous target, plain folds), the calendar features, the target
     scaling -- the loaded model predicts what the trained one did, bit for bit. And the
-    default precision is float64 (as scikit-learn's baseline), --dtype float32 on request."""
+    default precision is float32 (as PyTorch's tabular MLPs), --dtype float64 on request."""
     from jaxmlp.reports.table import write_table_model
     from jaxmlp.workflows.table import TableTrainConfig, train_table
 
@@ -327,15 +327,15 @@ def test_a_regressor_with_dates_and_target_encoding_saves_and_loads_exactly(tmp_
     result = train_table(TableTrainConfig(tmp_path / "t.csv", "y", params, baseline=False))
     model = result.model
     assert model.regression and model.schema.target_encoded == ["zip"]
-    assert model.schema.datetime == ["day"] and model.members[0].coefs_[0].dtype == np.float64
-    assert len(model.members) == 8  # the default ensemble: every member comes back
+    assert model.schema.datetime == ["day"] and model.members[0].coefs_[0].dtype == np.float32
+    assert len(model.members) == 4  # the default ensemble: every member comes back
     write_table_model(result, tmp_path / "m")
     back = jaxmlp.load(tmp_path / "m")
     np.testing.assert_array_equal(back.predict(df), model.predict(df))
     assert (back.target_mean, back.target_scale) == (model.target_mean, model.target_scale)
-    f32 = train_table(TableTrainConfig(tmp_path / "t.csv", "y", {**params, "dtype": "float32"},
+    f64 = train_table(TableTrainConfig(tmp_path / "t.csv", "y", {**params, "dtype": "float64"},
                                        baseline=False))  # fmt: skip
-    assert all(m.coefs_[0].dtype == np.float32 for m in f32.model.members)
+    assert all(m.coefs_[0].dtype == np.float64 for m in f64.model.members)
 
 
 def test_parquet_timestamp_and_date_columns_are_dates(tmp_path):

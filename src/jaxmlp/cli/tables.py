@@ -120,13 +120,14 @@ def train(
     ensemble: Annotated[
         int | None, typer.Option(min=1, help="Members trained side by side as one program, "
                                  "each stopped on its own held-out rows; predictions "
-                                 "averaged (default 8; 1: one network).")
+                                 "averaged (default 4; 1: one network).")
     ] = None,
     class_weight: Annotated[str | None, typer.Option(help="'balanced' or omit.")] = None,
     random_state: Annotated[int, typer.Option(help="Seed.")] = 0,
     dtype: Annotated[
         str | None,
-        typer.Option(help="float32 or float64 (default: float64, as scikit-learn for tables)."),
+        typer.Option(help="float32 or float64 (default: float32, as PyTorch's tabular MLPs; "
+                     "--stream and several processes: float64)."),
     ] = None,
     baseline: Annotated[
         bool, typer.Option("--baseline/--no-baseline", help="Fit scikit-learn's MLP too.")

@@ -27,8 +27,8 @@ from jaxmlp.sklearn.regressor import checked_regressor
 __all__ = ["ENSEMBLE", "MAX_EPOCHS", "MIN_PATIENCE_EPOCHS", "PATIENCE_STEPS", "FitOutcome",
            "batch_rows", "fit_members", "patience_epochs", "table_params"]  # fmt: skip
 
-# members of the default ensemble
-ENSEMBLE = 8
+# members of the default ensemble (4 scored as 8 on the suite, in half the time)
+ENSEMBLE = 4
 # early stopping's patience in optimizer steps, and its floor in epochs (an epoch of a
 # small table is one or two steps: ten epochs of patience would be twenty updates)
 PATIENCE_STEPS = 200
@@ -48,8 +48,10 @@ def table_params(params: dict, n_train: int) -> dict:
     """``params`` with what was left to jaxmlp filled in for ``n_train`` training rows:
     early stopping on the held-out loss, the batch size (:func:`batch_rows` for 'auto'),
     the patience (:func:`patience_epochs` for None) and the epochs (:data:`MAX_EPOCHS`
-    with early stopping, 200 without, for None)."""
+    with early stopping, 200 without, for None) and the precision (float32, as the
+    PyTorch-based tabular MLPs train, for None)."""
     params = {"early_stopping_metric": "loss", **params}
+    params["dtype"] = params.get("dtype") or "float32"
     early = bool(params.get("early_stopping"))
     if params.get("batch_size", "auto") == "auto":
         share = 1 - float(params.get("validation_fraction", 0.1)) if early else 1.0
