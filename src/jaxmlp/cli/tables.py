@@ -7,6 +7,7 @@ diverged training), before anything is written.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -205,8 +206,9 @@ def train(
                            shared=rank is not None,
                            keep=tuple(keep_column or ()), task=task,
                            datetime=tuple(columns["datetime"] or ()),
-                           max_onehot=max_onehot,
-                           **({} if ensemble is None else {"ensemble": ensemble}))  # fmt: skip
+                           max_onehot=max_onehot)  # fmt: skip
+    if ensemble is not None:
+        run = dataclasses.replace(run, ensemble=ensemble)
     if stream:
         convert_csv(data, not (quiet or as_json))
     try:
