@@ -114,6 +114,23 @@ def test_an_ensemble_member_equals_that_member_trained_alone():
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
 
 
+def test_an_ensemble_reports_its_epochs_as_it_trains():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] > 0).astype(int)
+    calls = []
+    template = MLPClassifier(hidden_layer_sizes=(8,), max_iter=300, tol=0.0)
+    ens = MLPEnsembleClassifier(template, n_estimators=2, random_state=0)
+    ens.fit(X, y, callback=lambda epochs, loss: calls.append((epochs, loss)))
+    done = [e for e, _ in calls]
+    # one call per chunk of 128 epochs (bridge.CHUNK), the last at the members' most epochs
+    assert done == sorted(done) and len(calls) >= 2 and done[-1] == 300
+    assert done[-1] == max(m.n_iter_ for m in ens.estimators_)
+    # the loss is the members' mean training loss of the latest epoch run
+    np.testing.assert_allclose(calls[-1][1], np.mean([m.loss_curve_[-1] for m in ens.estimators_]),
+                               rtol=1e-6)  # fmt: skip
+
+
 def test_patience_is_counted_in_optimizer_steps_and_batches_fit_the_table():
     # 100 rows: 90 fit in one batch of 200 -> one step per epoch: 200 steps are 200 epochs
     assert patience_epochs(100, {"validation_fraction": 0.1, "batch_size": 200}) == PATIENCE_STEPS

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import jax
@@ -160,10 +160,12 @@ def _to_device(d: HostData) -> Data:
     return Data(*jax.tree_util.tree_map(jax.numpy.asarray, tuple(d)))
 
 
-def train_block(block: BlockInput, in_worker: bool = True, program: Any = None) -> BlockOutput:
+def train_block(block: BlockInput, in_worker: bool = True, program: Any = None,
+                callback: Callable[[int, Any], None] | None = None) -> BlockOutput:  # fmt: skip
     """Train a packed block (``program``: the unpickled program, where the caller has it);
     ``in_worker``: limit XLA's threads first (the first time in this process, see
-    :func:`~jaxmlp.core.devices.limit_xla_threads`)."""
+    :func:`~jaxmlp.core.devices.limit_xla_threads`); ``callback(epochs_done, result)``
+    after each chunk of epochs (:func:`~jaxmlp.core.many.train_many`'s)."""
     if in_worker:
         limit_xla_threads(block.threads)
         cached = jax.config.jax_compilation_cache_dir  # type: ignore[attr-defined]
@@ -180,7 +182,7 @@ def train_block(block: BlockInput, in_worker: bool = True, program: Any = None) 
         data = _to_device(block.data)
         evals = tuple(_to_device(e) for e in block.evals)
         many = train_many(program, block.hypers, states, data, evals,
-                          max_epochs=block.max_epochs)  # fmt: skip
+                          max_epochs=block.max_epochs, callback=callback)  # fmt: skip
         state = jax.tree_util.tree_map(np.asarray, many.state)
     return BlockOutput(state, np.asarray(many.losses), np.asarray(many.metrics),
                        np.asarray(many.diverged_at), np.asarray(many.n_epochs),

@@ -192,6 +192,7 @@ def run_jobs(
     progress: Callable[[int, int], None] | None = None,
     blocks: list | None = None,
     n_jobs: int | None = None,
+    epochs: Callable[[int, float], None] | None = None,
 ) -> list[BaseException | None]:
     """Train every job; those that share a program train side by side in one program.
 
@@ -217,6 +218,11 @@ def run_jobs(
         arrays and the program travel. Results depend only on which models share a block
         (float rounding of the vectorised program), which depends on ``n_jobs`` and
         ``models_per_program`` -- never on the backend or the machines.
+
+    epochs : callable, optional
+        ``epochs(epochs_done, mean_loss)`` after each chunk of epochs of a block trained
+        in this process (the models' most epochs, their latest mean training loss): a
+        progress bar's hook. Not called for blocks in joblib workers.
 
     Returns
     -------
@@ -262,9 +268,22 @@ def run_jobs(
     for group, block in engine_blocks:  # in this process, one block after the other
         began = time.perf_counter()
         chunk = [jobs[i] for i in block]
-        out = train_block(pack(chunk, b""), in_worker=False, program=chunk[0].program)
+        out = train_block(pack(chunk, b""), in_worker=False, program=chunk[0].program,
+                          callback=None if epochs is None else _epoch_hook(epochs))  # fmt: skip
         record(group, block, unpack(chunk, out), time.perf_counter() - began)
     return errors
+
+
+def _epoch_hook(epochs: Callable[[int, float], None]) -> Callable[[int, Any], None]:
+    """A :func:`~jaxmlp.core.many.train_many` callback that reports the epochs run and the
+    models' mean latest training loss to ``epochs``."""
+
+    def hook(done: int, result: Any) -> None:
+        latest = np.asarray(result.losses)[:, -1] if np.size(result.losses) else np.array([])
+        finite = latest[np.isfinite(latest)]
+        epochs(done, float(finite.mean()) if finite.size else float("nan"))
+
+    return hook
 
 
 def _cut(jobs: Sequence[Job], models_per_program: int | str, budget: int,

@@ -329,6 +329,7 @@ def fit_estimators(
     params_checked: bool = False,
     n_jobs: int | None = None,
     eval_set: Sequence | None = None,
+    callback: Callable[[int, float], None] | None = None,
 ) -> list[BaseException | None]:
     """Fit jaxmlp estimators side by side: ``fits`` holds ``(estimator, X, y,
     sample_weight)``; each estimator ends up as if ``estimator.fit(X, y, sample_weight)``
@@ -339,7 +340,8 @@ def fit_estimators(
     candidates on one fold) share one validation of the input; ``params_checked`` says the
     caller already validated the estimators' parameters (ensemble members of one
     template); ``eval_set`` pairs are evaluated after every epoch of every fit (as
-    ``fit(eval_set=...)``)."""
+    ``fit(eval_set=...)``); ``callback(epochs_done, mean_loss)`` after every chunk of
+    epochs trained in this process (see :func:`~jaxmlp.core.jobs.run_jobs`)."""
     jobs = []
     checked: dict[tuple, Any] = {}
     for est, X, y, w in fits:
@@ -353,4 +355,4 @@ def fit_estimators(
             checked.setdefault(key, plan.validated)
         jobs.append(job(est, plan))
     return run_jobs(jobs, models_per_program=models_per_program, progress=progress,
-                    blocks=blocks, n_jobs=n_jobs)  # fmt: skip
+                    blocks=blocks, n_jobs=n_jobs, epochs=callback)  # fmt: skip

@@ -105,7 +105,7 @@ class BaseEnsemble(BaseEstimator):
         self.models_per_program = models_per_program
         self.n_jobs = n_jobs
 
-    def _fit_members(self, X, y, sample_weight, eval_set=None) -> None:
+    def _fit_members(self, X, y, sample_weight, eval_set=None, callback=None) -> None:
         """Fit ``n_estimators`` members on validated X, y side by side (diverged members
         left out with a warning); sets ``estimators_`` and ``diverged_members_``."""
         member_cls: Any = self._member
@@ -130,7 +130,7 @@ class BaseEnsemble(BaseEstimator):
             fits.append((member, X, y, w))
         errors = fit_estimators(fits, models_per_program=self.models_per_program,
                                 n_jobs=self.n_jobs, params_checked=True,
-                                eval_set=eval_set)  # fmt: skip
+                                eval_set=eval_set, callback=callback)  # fmt: skip
         self._keep_members(members, errors)
 
     def _keep_members(self, members: list, errors: list) -> None:
@@ -242,7 +242,7 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEnsemble):
         "estimator": [MLPClassifier, None],
     }
 
-    def fit(self, X, y, sample_weight=None, *, eval_set=None):
+    def fit(self, X, y, sample_weight=None, *, eval_set=None, callback=None):
         """Fit all members side by side.
 
         Parameters
@@ -252,6 +252,9 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEnsemble):
         sample_weight : array-like of shape (n_samples,), default=None
         eval_set : sequence of (X, y) pairs, default=None
             Sets every member evaluates after every epoch (see ``eval_curves_``).
+        callback : callable, default=None
+            ``callback(epochs_done, loss)`` after every chunk of epochs (the members' most
+            epochs and their mean latest training loss), e.g. for a progress bar.
 
         Returns
         -------
@@ -270,7 +273,7 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEnsemble):
                 "MLPEnsembleClassifier takes binary or multi-class targets (y of shape "
                 "(n_samples,)); for multi-label targets fit MLPClassifier members yourself."
             )
-        self._fit_members(X, y, sample_weight, eval_set)
+        self._fit_members(X, y, sample_weight, eval_set, callback)
         self.classes_ = self.estimators_[0].classes_
         return self
 

@@ -66,7 +66,7 @@ class MLPEnsembleRegressor(RegressorMixin, BaseEnsemble):
         "estimator": [MLPRegressor, None],
     }
 
-    def fit(self, X, y, sample_weight=None, *, eval_set=None):
+    def fit(self, X, y, sample_weight=None, *, eval_set=None, callback=None):
         """Fit all members side by side.
 
         Parameters
@@ -76,6 +76,9 @@ class MLPEnsembleRegressor(RegressorMixin, BaseEnsemble):
         sample_weight : array-like of shape (n_samples,), default=None
         eval_set : sequence of (X, y) pairs, default=None
             Sets every member evaluates after every epoch (see ``eval_curves_``).
+        callback : callable, default=None
+            ``callback(epochs_done, loss)`` after every chunk of epochs (the members' most
+            epochs and their mean latest training loss), e.g. for a progress bar.
 
         Returns
         -------
@@ -84,7 +87,7 @@ class MLPEnsembleRegressor(RegressorMixin, BaseEnsemble):
         self._validate_params()
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
                              y_numeric=True, dtype=(np.float64, np.float32))  # fmt: skip
-        self._fit_members(X, y, sample_weight, eval_set)
+        self._fit_members(X, y, sample_weight, eval_set, callback)
         return self
 
     def member_predictions(self, X) -> np.ndarray:

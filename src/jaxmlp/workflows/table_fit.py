@@ -90,7 +90,7 @@ def fit_members(params: dict, regression: bool, ensemble: int, X_tr: np.ndarray,
                 progress: Callable[[int, float], None] | None) -> FitOutcome:  # fmt: skip
     """Fit ``ensemble`` members of ``params`` (one plain estimator when ``ensemble`` is 1)
     on rows ``X_tr`` (n, d) and targets ``y_tr`` (n,), watching ``(X_te, y_te)`` after
-    every epoch; ``progress(epochs, loss)`` is called by a single estimator's fit only."""
+    every epoch; ``progress(epochs, loss)`` after every chunk of epochs."""
     make = checked_regressor if regression else checked_classifier
     member = make(**params)
     member.set_params(devices=devices if (devices or 1) > 1 else None)
@@ -102,7 +102,7 @@ def fit_members(params: dict, regression: bool, ensemble: int, X_tr: np.ndarray,
             cls = MLPEnsembleRegressor if regression else MLPEnsembleClassifier
             estimator: Any = cls(member, n_estimators=ensemble,
                                  random_state=params.get("random_state"))  # fmt: skip
-            estimator.fit(X_tr, y_tr, eval_set=evals)
+            estimator.fit(X_tr, y_tr, eval_set=evals, callback=progress)
             for m in estimator.estimators_:
                 m.set_params(devices=None)
             estimator.estimator.set_params(devices=None)
