@@ -19,7 +19,7 @@ import jaxmlp
 from jaxmlp import MLPClassifier, MLPEnsembleClassifier
 from jaxmlp.cli import app
 from jaxmlp.data.schema import smooth_clip
-from jaxmlp.workflows.table_fit import (
+from jaxmlp.sklearn.table_fit import (
     MIN_PATIENCE_EPOCHS,
     PATIENCE_STEPS,
     batch_rows,
@@ -62,7 +62,7 @@ def test_a_300_row_table_an_mlp_separates_reaches_095_by_default(tmp_path):
     assert model.members[0].coefs_[0].dtype == np.float32  # the default precision
     # the saved model answers what the members' mean says (a forward pass by hand)
     df = _rings(40, seed=1)
-    X = model.transform(df).astype(np.float64)
+    X = model.encode_features(df).astype(np.float64)
     probs = []
     for m in model.members:
         h = X

@@ -75,7 +75,7 @@ def test_a_numeric_target_trains_a_regressor_and_compares_with_both_baselines(ho
     from sklearn.model_selection import train_test_split
 
     tr, te = train_test_split(df, test_size=0.25, random_state=0)
-    X_tr, X_te = loaded.transform(tr), loaded.transform(te)
+    X_tr, X_te = loaded.encode_features(tr), loaded.encode_features(te)
     theirs = HistGradientBoostingRegressor(random_state=0).fit(X_tr, tr.price)
     assert abs(r2_score(te.price, theirs.predict(X_te)) - gbm["r2"]) < 1e-9
     # and jaxmlp's R² is the loaded model's on the same validation rows
@@ -91,7 +91,7 @@ def test_regression_predict_writes_numbers_and_evaluate_gives_r2_rmse_mae(houses
     pred = pd.read_csv(tmp_path / "p.csv")["predicted_price"].to_numpy()
     loaded = jaxmlp.load(model)
     # the loaded network by hand: preprocess, forward pass, undo the target scaling
-    X = loaded.transform(new)
+    X = loaded.encode_features(new)
     h = X @ loaded.estimator.coefs_[0] + loaded.estimator.intercepts_[0]
     z = np.maximum(h, 0) @ loaded.estimator.coefs_[1] + loaded.estimator.intercepts_[1]
     np.testing.assert_allclose(pred, z[:, 0] * loaded.target_scale + loaded.target_mean,

@@ -44,6 +44,7 @@ _EXPORTS = {
     "jaxmlp.core.devices": ("use_cpu_cores",),
     "jaxmlp.io.model_files": ("ModelFileError", "load", "save"),
     "jaxmlp.sklearn.table_model": ("TableModel",),
+    "jaxmlp.sklearn.table_estimators": ("TableClassifier", "TableRegressor"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = [  # noqa: RUF022 -- grouped by module, as _EXPORTS
@@ -56,7 +57,8 @@ __all__ = [  # noqa: RUF022 -- grouped by module, as _EXPORTS
     "MLPClassifier", "MLPRegressor", "MLPEnsembleClassifier", "Uncertainty",
     "MLPEnsembleRegressor", "MLPSearchCV",
     "enable_compilation_cache", "use_cpu_cores",
-    "ModelFileError", "load", "save", "TableModel",
+    "ModelFileError", "load", "save",
+    "TableClassifier", "TableModel", "TableRegressor",
 ]  # fmt: skip
 assert sorted(__all__[1:]) == sorted(_WHERE)
 
@@ -73,6 +75,7 @@ if TYPE_CHECKING:
     from jaxmlp.sklearn.ensemble_regressor import MLPEnsembleRegressor
     from jaxmlp.sklearn.regressor import MLPRegressor
     from jaxmlp.sklearn.search import MLPSearchCV
+    from jaxmlp.sklearn.table_estimators import TableClassifier, TableRegressor
     from jaxmlp.sklearn.table_model import TableModel
     from jaxmlp.workflows.fit import FitResult, History, TrainConfig, fit
     from jaxmlp.workflows.fit_many import ManyFitResult, fit_many

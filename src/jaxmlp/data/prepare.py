@@ -13,7 +13,8 @@ from jaxmlp.data.tables import TableError
 from jaxmlp.data.target import check_classes, choose_task, regression_values
 from jaxmlp.data.toy import Split
 
-__all__ = ["PreparedTable", "encode_target", "prepare_table", "target_values"]
+__all__ = ["PreparedTable", "encode_target", "fit_preprocessor", "prepare_table",
+           "target_values"]  # fmt: skip
 
 
 def target_values(df, target: str, drop_missing_target: bool):
@@ -169,21 +170,32 @@ def _split(
     return df, target_values(test_df, target, drop)
 
 
-def _preprocess(schema: Schema, target: str, train_df, test_part, y_tr, y_te,
-                max_onehot: int | None, seed: int, scaling: str, target_type: str):  # fmt: skip
-    """The split of preprocessed features (float32), the preprocessor fitted on the
-    training rows (the target-encoder on their targets ``y_tr``, of ``target_type``:
-    'continuous', 'binary' or 'multiclass', said, never inferred from the values) and the
-    schema with its target-encoded columns."""
+def fit_preprocessor(schema: Schema, train_df, y_tr: np.ndarray, max_onehot: int | None,
+                     seed: int, scaling: str,
+                     target_type: str) -> tuple[np.ndarray, Any, Schema]:  # fmt: skip
+    """Fit the preprocessing on the training rows ``train_df``: returns their features
+    (float32, shape (n, n_encoded)), the fitted ``ColumnTransformer`` and the schema with
+    its target-encoded columns (the categorical ones above ``max_onehot`` levels; None:
+    never). The target-encoder learns from ``y_tr`` (n,), of ``target_type``:
+    'continuous', 'binary' or 'multiclass' -- said, never inferred from the values."""
     clean = clean_features(train_df, schema)
     if max_onehot is not None:
         many = [c for c in schema.categorical if clean[c].nunique() > max_onehot]
         schema = schema._replace(target_encoded=many)
     pre = make_preprocessor(schema, seed, stratify=target_type != "continuous",
                             scaling=scaling, target_type=target_type)  # fmt: skip
-    Xt_tr = pre.fit_transform(clean, y_tr)
+    return np.asarray(pre.fit_transform(clean, y_tr), np.float32), pre, schema
+
+
+def _preprocess(schema: Schema, target: str, train_df, test_part, y_tr, y_te,
+                max_onehot: int | None, seed: int, scaling: str, target_type: str):  # fmt: skip
+    """The split of preprocessed features (float32), the preprocessor fitted on the
+    training rows (:func:`fit_preprocessor`) and the schema with its target-encoded
+    columns."""
+    Xt_tr, pre, schema = fit_preprocessor(schema, train_df, y_tr, max_onehot, seed, scaling,
+                                          target_type)  # fmt: skip
     Xt_te = pre.transform(clean_features(test_part, schema))
-    split = Split(Xt_tr.astype(np.float32), y_tr, Xt_te.astype(np.float32), y_te,
+    split = Split(Xt_tr, y_tr, Xt_te.astype(np.float32), y_te,
                   {"target": target, "features": schema.features})  # fmt: skip
     return split, pre, schema
 

@@ -45,8 +45,9 @@ from jaxmlp.io.records import (
     label_array,
     model_record,
 )
-from jaxmlp.io.table_records import build_preprocessor, probe_frame, table_record
+from jaxmlp.io.table_records import build_preprocessor, probe_frame, table_params, table_record
 from jaxmlp.sklearn.base import BaseMLP
+from jaxmlp.sklearn.table_estimators import fitted_table_model
 from jaxmlp.sklearn.table_model import TableModel
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "load", "save"]
@@ -298,10 +299,11 @@ def load(path: str | os.PathLike) -> BaseMLP | TableModel:
             if (task == "regression") != regressor:
                 raise RecordError(f"its task {task!r} does not fit its estimator")
             classes = None if rec["classes"] is None else label_array(rec["classes"])
-            return TableModel(est, pre, schema, str(rec["target"]), classes,
-                              dict(rec.get("info") or {}), task,
-                              float(rec.get("target_mean", 0.0)),
-                              float(rec.get("target_scale", 1.0)))  # fmt: skip
+            return fitted_table_model(est, pre, schema, str(rec["target"]), classes,
+                                      info=dict(rec.get("info") or {}), task=task,
+                                      target_mean=float(rec.get("target_mean", 0.0)),
+                                      target_scale=float(rec.get("target_scale", 1.0)),
+                                      params=table_params(rec))  # fmt: skip
     except KeyError as e:
         raise _fail(path, f"{META} lacks {e}") from None
     except RecordError as e:

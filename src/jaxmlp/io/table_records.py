@@ -38,6 +38,26 @@ def _robust(pre: Any) -> bool:
     return len(pre.named_transformers_["numeric"].steps) == 3
 
 
+def _json_params(params: dict) -> dict | None:
+    """``params`` as JSON (tuples as lists), or None where a value is not plain data (an
+    optax optimizer in ``mlp_params``, say: then the members' own settings are read)."""
+    import json
+
+    try:
+        return json.loads(json.dumps(params))
+    except (TypeError, ValueError):
+        return None
+
+
+def table_params(rec: dict) -> dict | None:
+    """The estimator's parameters in a table record (tuples restored), or None."""
+    params = rec.get("params")
+    if not isinstance(params, dict):
+        return None
+    tuples = ("hidden_layer_sizes", "categorical", "numeric", "datetime")
+    return {k: tuple(v) if k in tuples and isinstance(v, list) else v for k, v in params.items()}
+
+
 def table_record(model: Any, arrays: dict[str, np.ndarray]) -> dict:
     """JSON record of a :class:`~jaxmlp.sklearn.table_model.TableModel`'s columns and
     preprocessing (and task); the preprocessing arrays are added to ``arrays``."""
@@ -51,6 +71,9 @@ def table_record(model: Any, arrays: dict[str, np.ndarray]) -> dict:
         "categorical": list(schema.categorical), "info": model.info,
         "datetime": list(schema.datetime), "target_encoded": list(schema.target_encoded),
     }  # fmt: skip
+    params = _json_params(model.get_params())
+    if params is not None:  # the estimator's parameters (jaxmlp.load gives them back)
+        record["params"] = params
     if model.regression:
         record["target_mean"] = float(model.target_mean)
         record["target_scale"] = float(model.target_scale)

@@ -119,7 +119,7 @@ def _view(model: Any, df: Any) -> tuple:
         return pts, xx, yy, proba, a, b, "Decision surface"
     from sklearn.decomposition import PCA
 
-    X = model.transform(df)
+    X = model.encode_features(df)
     if X.shape[1] == 1:  # one encoded feature: the model along it, points on a line
         pts = np.c_[X[:, 0], np.zeros(len(X))]
         xx, yy = mesh(np.r_[pts, [[pts[:, 0].min(), -1.0], [pts[:, 0].max(), 1.0]]])

@@ -1,61 +1,290 @@
-"""``TableModel``: the preprocessing + MLP pipeline that ``jaxmlp train`` builds.
+"""``TableModel``: the common base of :class:`~jaxmlp.TableClassifier` and
+:class:`~jaxmlp.TableRegressor` (:mod:`jaxmlp.sklearn.table_estimators`), the
+better-by-default model of ``jaxmlp train`` as scikit-learn estimators that take a
+DataFrame directly.
 
-It takes a DataFrame with the training table's feature columns (in any order, extra
-columns ignored), applies the fitted ``ColumnTransformer`` and the fitted
-:class:`~jaxmlp.MLPClassifier` (answering in the target's own class labels) or
-:class:`~jaxmlp.MLPRegressor` (answering in the target's own units: it was trained on the
-standardised target, as scikit-learn's ``TransformedTargetRegressor`` with a
-``StandardScaler`` would).
+``fit(X, y)`` reads the columns of ``X`` (numbers, text and booleans, dates; see
+:func:`jaxmlp.data.schema.infer_schema`), fits the preprocessing on them (robust scaling
+with smooth clipping, one-hot or target encoding, calendar features:
+:func:`jaxmlp.data.prepare.fit_preprocessor`) and trains an ensemble of MLPs side by side
+as one program (:func:`jaxmlp.sklearn.table_fit.fit_members`), predictions averaged. A
+regressor learns the standardised target and answers in the target's own units (as
+scikit-learn's ``TransformedTargetRegressor`` with a ``StandardScaler`` would).
+
+``predict`` takes a DataFrame with the training columns, by name, in any order (extra
+columns ignored), or an array shaped like the training one. ``jaxmlp train`` fits one
+through :meth:`TableModel.fit_prepared` (the table it has split and preprocessed), and
+:func:`jaxmlp.load` returns one.
 """
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Callable
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
-from jaxmlp.data.prepare import encode_target
-from jaxmlp.data.schema import Schema, clean_features
-from jaxmlp.data.tables import TableError
+from jaxmlp.data.prepare import PreparedTable, fit_preprocessor
+from jaxmlp.data.schema import SCALINGS, Schema, clean_features, infer_schema
+from jaxmlp.sklearn.table_fit import ENSEMBLE, early_stopping_rows, fit_members, table_params
 
 __all__ = ["TableModel"]
 
+_TARGET = "__target__"  # the target's column name while a frame's schema is read
 
-@dataclasses.dataclass
-class TableModel:
-    """A fitted table classifier or regressor.
+
+class TableModel(BaseEstimator):
+    """Common base of :class:`TableClassifier` and :class:`TableRegressor`.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(256, 256)
+        Widths of each member's hidden layers.
+    activation : str, default='relu'
+    ensemble : int, default=4
+        Members trained side by side as one program; their predictions are averaged.
+    alpha : float, default=1e-4
+        L2 penalty.
+    learning_rate_init : float, default=1e-3
+        Adam's learning rate.
+    batch_size : int or 'auto', default='auto'
+        'auto': the power of two nearest n/8 within [32, 256].
+    max_iter : int or None, default=None
+        Most epochs; None: 1000 with early stopping, 200 without.
+    n_iter_no_change : int or None, default=None
+        Early stopping's patience in epochs; None: 200 optimizer steps, at least 10 epochs.
+    early_stopping : bool, default=True
+        Each member holds out its own ``validation_fraction`` of the rows and keeps the
+        weights of its lowest held-out loss (left out below 50 rows).
+    validation_fraction : float, default=0.1
+    dtype : {'float32', 'float64'} or None, default='float32'
+        Training precision (None: float32).
+    scaling : {'robust', 'standard'}, default='robust'
+        Numeric columns: median and IQR then smooth clipping, or mean and standard deviation.
+    max_onehot : int or None, default=50
+        Text columns with more levels are target-encoded (None: always one-hot).
+    categorical, numeric, datetime : tuple of str, default=()
+        Columns declared of that kind (otherwise read from their values).
+    mlp_params : dict or None, default=None
+        Any other :class:`~jaxmlp.MLPClassifier` / :class:`~jaxmlp.MLPRegressor` keyword of
+        the members (``solver``, ``momentum``, ``dropout``, ...).
+    random_state : int or None, default=None
+        Seeds the members (and the target encoder's folds).
 
     Attributes
     ----------
-    estimator : MLPClassifier, MLPRegressor, MLPEnsembleClassifier or MLPEnsembleRegressor
-        Fitted on the preprocessed features and class indices ``0..k-1`` (or the
-        standardised target ``(y - target_mean) / target_scale``); ``jaxmlp train``
-        fits an ensemble by default.
-    preprocessor : sklearn.compose.ColumnTransformer
-        Fitted on the training rows.
-    schema : Schema
-        Feature columns and their kinds.
-    target : str
-        Name of the target column.
-    classes : ndarray of shape (n_classes,) or None
-        The target's labels; class index ``i`` is ``classes[i]``. None for regression.
-    info : dict
-        Training metrics and data summary kept with the model (JSON-able).
-    task : {'classification', 'regression'}
-    target_mean, target_scale : float
-        Regression: the training rows' target mean and standard deviation.
+    estimator_ : MLPEnsembleClassifier, MLPEnsembleRegressor, MLPClassifier or MLPRegressor
+        The fitted network(s), on the preprocessed features.
+    preprocessor_ : sklearn.compose.ColumnTransformer
+    schema_ : Schema
+        Feature columns by kind.
+    target_ : str
+        The target's column name (``jaxmlp train``), or ``'y'`` for ``fit(X, y)``.
+    n_iter_ : int
+        Epochs of the longest-trained member.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when fitted on a DataFrame.
     """
 
-    estimator: Any
-    preprocessor: Any
-    schema: Schema
-    target: str
-    classes: np.ndarray | None
-    info: dict = dataclasses.field(default_factory=dict)
-    task: str = "classification"
-    target_mean: float = 0.0
-    target_scale: float = 1.0
+    _parameter_constraints: dict = {  # noqa: RUF012 -- scikit-learn's convention
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [str],
+        "ensemble": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "dtype": [StrOptions({"float32", "float64"}), None],
+        "scaling": [StrOptions(set(SCALINGS))],
+        "max_onehot": [Interval(Integral, 1, None, closed="left"), None],
+        "categorical": ["array-like"],
+        "numeric": ["array-like"],
+        "datetime": ["array-like"],
+        "mlp_params": [dict, None],
+        "random_state": ["random_state"],
+    }
+    task = "classification"
+
+    def __init__(self, hidden_layer_sizes=(256, 256), activation="relu", ensemble=ENSEMBLE,
+                 alpha=1e-4, learning_rate_init=1e-3, batch_size="auto", max_iter=None,
+                 n_iter_no_change=None, early_stopping=True, validation_fraction=0.1,
+                 dtype="float32", scaling="robust", max_onehot=50, categorical=(),
+                 numeric=(), datetime=(), mlp_params=None, random_state=None):  # fmt: skip
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.ensemble = ensemble
+        self.alpha = alpha
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.dtype = dtype
+        self.scaling = scaling
+        self.max_onehot = max_onehot
+        self.categorical = categorical
+        self.numeric = numeric
+        self.datetime = datetime
+        self.mlp_params = mlp_params
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fitting
+
+    def member_params(self) -> dict:
+        """Keyword arguments of each member (before :func:`table_params` fills in what
+        depends on the table's size)."""
+        h = self.hidden_layer_sizes
+        seed = self.random_state
+        return {"hidden_layer_sizes": tuple(int(v) for v in (h if np.iterable(h) else [h])),
+                "activation": self.activation, "alpha": float(self.alpha),
+                "learning_rate_init": float(self.learning_rate_init),
+                "batch_size": self.batch_size, "max_iter": self.max_iter,
+                "n_iter_no_change": self.n_iter_no_change,
+                "early_stopping": bool(self.early_stopping),
+                "validation_fraction": float(self.validation_fraction), "dtype": self.dtype,
+                "random_state": None if seed is None else int(np.random.RandomState(seed)
+                                                              .randint(2**31 - 1))
+                if not isinstance(seed, Integral) else int(seed),
+                **(self.mlp_params or {})}  # fmt: skip
+
+    def fit(self, X, y) -> TableModel:
+        """Fit on a DataFrame (or array) X of shape (n, n_columns) and targets y (n,)."""
+        self._validate_params()
+        df = self._frame(X, reset=True)
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target "
+                             "y is None.")  # fmt: skip
+        y = column_or_1d(np.asarray(y, dtype=None if self.task == "classification" else
+                                    np.float64), warn=True)  # fmt: skip
+        if len(df) < 2:
+            raise ValueError(f"{type(self).__name__} needs at least 2 rows to learn from; got "
+                             f"n_samples = {len(df)}.")  # fmt: skip
+        if len(y) != len(df):
+            raise ValueError(f"X has {len(df)} rows but y has {len(y)} values; give one "
+                             "target per row.")  # fmt: skip
+        import pandas as pd
+
+        frame = df.assign(**{_TARGET: pd.Series(y, index=df.index)})
+        schema, _ = infer_schema(frame, _TARGET, None, tuple(self.categorical),
+                                 tuple(self.numeric), tuple(df.columns),
+                                 tuple(self.datetime))  # fmt: skip
+        encoded, kind, classes = self._targets(frame[_TARGET])
+        seed = self.member_params()["random_state"] or 0
+        Xt, pre, schema = fit_preprocessor(schema, df, encoded, self.max_onehot, seed,
+                                           self.scaling, kind)  # fmt: skip
+        self._fit_encoded(Xt, encoded, pre, schema, "y", classes, None, None, None, None)
+        return self
+
+    def fit_prepared(self, table: PreparedTable, target: str, *, devices: int | None = None,
+                     progress: Callable[[int, float], None] | None = None,
+                     ) -> TableModel:  # fmt: skip
+        """Fit on a table ``jaxmlp train`` has split and preprocessed (its preprocessor and
+        schema become the model's), watching the validation rows after every epoch;
+        ``progress(epochs_done, loss)`` after every chunk of epochs. Returns self."""
+        self._validate_params()
+        split = table.split
+        features = table.schema.features
+        self.n_features_in_ = len(features)
+        self.feature_names_in_ = np.asarray(features, dtype=object)
+        self._fit_encoded(split.X_train, split.y_train, table.preprocessor, table.schema,
+                          target, table.classes, split.X_test, split.y_test, devices,
+                          progress)  # fmt: skip
+        return self
+
+    def _fit_encoded(self, Xt, y, pre, schema: Schema, target: str, classes, X_val, y_val,
+                     devices, progress) -> None:  # fmt: skip
+        regression = self.task == "regression"
+        mean, scale = 0.0, 1.0
+        if regression:
+            mean, scale = float(np.mean(y)), float(np.std(y))
+            scale = scale if scale > 0 else 1.0
+            y = (y - mean) / scale
+            y_val = None if y_val is None else (y_val - mean) / scale
+        given, note = early_stopping_rows(self.member_params(), len(Xt))
+        params = table_params(given, len(Xt))
+        if X_val is not None:
+            X_val = np.asarray(X_val, Xt.dtype)
+        fitted = fit_members(params, regression, int(self.ensemble), Xt, y, X_val, y_val,
+                             devices, progress)  # fmt: skip
+        self.estimator_, self.preprocessor_, self.schema_ = fitted.estimator, pre, schema
+        self.target_, self.target_mean_, self.target_scale_ = target, mean, scale
+        self.info_: dict = {}
+        self.fit_notes_: list[str] = ([note] if note else []) + fitted.notes
+        self.fit_time_s_, self.eval_curves_ = fitted.fit_time_s, fitted.curves
+        self.n_iter_ = max(int(m.n_iter_) for m in self.members)  # the longest member's epochs
+        if not regression:
+            self.classes_ = np.asarray(classes)
+
+    def _targets(self, y) -> tuple[np.ndarray, str, Any]:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ predicting
+
+    def _frame(self, X, reset: bool):
+        """X as a DataFrame of named columns: a DataFrame's own (str), an array's
+        ``x0..x{d-1}``; checks the columns against those seen in fit."""
+        import pandas as pd
+
+        if isinstance(X, pd.DataFrame):
+            X = X.set_axis([str(c) for c in X.columns], axis=1)
+            if reset:
+                validate_data(self, X, reset=True, skip_check_array=True)
+            else:
+                check_is_fitted(self)
+                self.check_columns(X)  # by name, any order, extra columns ignored
+            return X
+        X = check_array(X, dtype="numeric", ensure_all_finite="allow-nan")
+        if not reset:
+            check_is_fitted(self)
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        names = getattr(self, "feature_names_in_", None) if not reset else None
+        names = [f"x{i}" for i in range(X.shape[1])] if names is None else list(names)
+        return pd.DataFrame(X, columns=names)  # columns in the order fit saw them
+
+    def encode_features(self, X) -> np.ndarray:
+        """Preprocessed features of the rows of X, shape (n_rows, n_encoded), float32."""
+        df = self._frame(X, reset=False)
+        return np.asarray(self.preprocessor_.transform(clean_features(df, self.schema_)),
+                          np.float32)  # fmt: skip
+
+    def check_columns(self, df) -> list[str]:
+        """Raise :class:`TableError` for missing feature columns; return notes about
+        extra columns (ignored) and unseen categories (encoded as all zeros)."""
+        check_is_fitted(self)
+        schema = self.schema_
+        notes = []
+        extra = [c for c in df.columns if c not in schema.features and c != self.target_]
+        if extra:
+            notes.append(f"ignored column(s) the model does not use: {', '.join(map(str, extra))}")
+        clean = clean_features(df, schema)  # raises for missing / mistyped columns
+        encoder = self.preprocessor_.named_transformers_["categorical"][-1]  # one-hot
+        target = self.preprocessor_.named_transformers_["target"]
+        encoders = [*zip(schema.onehot, getattr(encoder, "categories_", []), strict=False),
+                    *zip(schema.target_encoded,
+                         getattr(target[1], "categories_", []), strict=False)]  # fmt: skip
+        for c, known in encoders:
+            unseen = sorted(set(clean[c].dropna()) - set(known.tolist()))
+            if unseen:
+                notes.append(f"column '{c}' has categories unseen in training (treated as "
+                             f"unknown): {', '.join(map(str, unseen[:5]))}")  # fmt: skip
+        return notes
+
+    def predict_values(self, Xt: np.ndarray) -> np.ndarray:
+        """A regressor's predictions in the target's units for preprocessed rows Xt of
+        shape (n, n_encoded); shape (n,), float64."""
+        z = np.asarray(self.estimator_.predict(Xt), np.float64).reshape(len(Xt))
+        return z * self.target_scale_ + self.target_mean_
+
+    # ------------------------------------------------------------------ the model folder's names
 
     @property
     def regression(self) -> bool:
@@ -64,62 +293,49 @@ class TableModel:
     @property
     def members(self) -> list:
         """The fitted networks: an ensemble's members, or the one estimator."""
-        return list(getattr(self.estimator, "estimators_", [self.estimator]))
+        return list(getattr(self.estimator_, "estimators_", [self.estimator_]))
 
-    def check_columns(self, df) -> list[str]:
-        """Raise :class:`TableError` for missing feature columns; return notes about
-        extra columns (ignored) and unseen categories (encoded as all zeros)."""
-        notes = []
-        extra = [c for c in df.columns if c not in self.schema.features and c != self.target]
-        if extra:
-            notes.append(f"ignored column(s) the model does not use: {', '.join(map(str, extra))}")
-        clean = clean_features(df, self.schema)  # raises for missing / mistyped columns
-        encoder = self.preprocessor.named_transformers_["categorical"][-1]  # one-hot
-        target = self.preprocessor.named_transformers_["target"]
-        encoders = [*zip(self.schema.onehot, getattr(encoder, "categories_", []), strict=False),
-                    *zip(self.schema.target_encoded,
-                         getattr(target[1], "categories_", []), strict=False)]  # fmt: skip
-        for c, known in encoders:
-            seen = clean[c].dropna()
-            unseen = sorted(set(seen) - set(known.tolist()))
-            if unseen:
-                notes.append(f"column '{c}' has categories unseen in training (treated as "
-                             f"unknown): {', '.join(unseen[:5])}")  # fmt: skip
-        return notes
+    @property
+    def estimator(self) -> Any:
+        return self.estimator_
 
-    def transform(self, df) -> np.ndarray:
-        """Preprocessed features, shape (n_rows, n_encoded), float32."""
-        df = df.set_axis([str(c) for c in df.columns], axis=1)
-        X = self.preprocessor.transform(clean_features(df, self.schema))
-        return np.asarray(X, np.float32)
+    @property
+    def preprocessor(self) -> Any:
+        return self.preprocessor_
 
-    def predict_proba(self, df) -> np.ndarray:
-        """Class probabilities, shape (n_rows, n_classes), columns in ``classes`` order."""
-        if self.regression:
-            raise TableError("a regression model predicts numbers, not class probabilities")
-        return self.estimator.predict_proba(self.transform(df))
+    @property
+    def schema(self) -> Schema:
+        return self.schema_
 
-    def predict(self, df) -> np.ndarray:
-        """Predicted labels (or numbers, in the target's units), shape (n_rows,)."""
-        if self.regression:
-            return self.predict_values(self.transform(df))
-        assert self.classes is not None
-        return self.classes[np.argmax(self.predict_proba(df), axis=1)]
+    @property
+    def target(self) -> str:
+        return self.target_
 
-    def predict_values(self, X: np.ndarray) -> np.ndarray:
-        """A regressor's predictions in the target's units for preprocessed rows X of
-        shape (n, n_encoded); shape (n,), float64."""
-        z = np.asarray(self.estimator.predict(X), np.float64).reshape(len(X))
-        return z * self.target_scale + self.target_mean
+    @property
+    def target_mean(self) -> float:
+        return self.target_mean_
 
-    def encode(self, labels) -> np.ndarray:
-        """Class indices of target labels (unknown labels are a :class:`TableError`)."""
-        return encode_target(labels, self.classes)[1]
+    @property
+    def target_scale(self) -> float:
+        return self.target_scale_
 
-    def __post_init__(self) -> None:
-        if self.task not in ("classification", "regression"):
-            raise TableError(f"unknown task {self.task!r}")
-        if not self.regression and (self.classes is None or len(self.classes) < 2):
-            raise TableError("a table classifier needs at least two classes")
-        if self.regression and not (np.isfinite(self.target_scale) and self.target_scale > 0):
-            raise TableError(f"target scale {self.target_scale!r} is not a positive number")
+    @property
+    def classes(self) -> np.ndarray | None:
+        return getattr(self, "classes_", None)
+
+    @property
+    def info(self) -> dict:
+        """Training metrics and data summary kept with the model (JSON-able)."""
+        return self.info_
+
+    @info.setter
+    def info(self, value: dict) -> None:
+        self.info_ = value
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # imputed (median, most frequent)
+        tags.input_tags.string = True  # text columns of a DataFrame
+        tags.input_tags.categorical = True
+        tags.non_deterministic = False
+        return tags

@@ -34,7 +34,7 @@ from jaxmlp.data.target import classes_only
 from jaxmlp.data.toy import Split
 from jaxmlp.sklearn import bridge
 from jaxmlp.sklearn.classifier import checked_classifier
-from jaxmlp.sklearn.table_model import TableModel
+from jaxmlp.sklearn.table_estimators import fitted_table_model
 
 __all__ = [
     "CHUNK_ROWS",
@@ -132,7 +132,7 @@ def table_result(config: Any, estimator: Any, table: PreparedTable, source: stre
     sample, val = table.frames
     X_v, y_v = table.split.X_test, table.split.y_test
     estimator.eval_curves_ = result.metrics
-    model = TableModel(estimator, pre, schema, config.target, classes)
+    model = fitted_table_model(estimator, pre, schema, config.target, classes)
     proba = estimator.predict_proba(X_v)
     scores = {**metrics(y_v, proba, classes), "fit_time_s": fit_time}
     model.info = {"validation": {k: scores[k] for k in ("accuracy", "log_loss", "roc_auc")},

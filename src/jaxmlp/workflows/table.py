@@ -21,12 +21,13 @@ import numpy as np
 from jaxmlp.data.prepare import PreparedTable, prepare_table
 from jaxmlp.data.tables import TableError, read_table
 from jaxmlp.sklearn.classifier import checked_classifier
+from jaxmlp.sklearn.table_estimators import table_estimator
+from jaxmlp.sklearn.table_fit import ENSEMBLE, early_stopping_rows
 from jaxmlp.sklearn.table_model import TableModel
 from jaxmlp.workflows import baseline
-from jaxmlp.workflows.table_fit import ENSEMBLE, fit_members, table_params
 from jaxmlp.workflows.table_regression import (
     evaluate_regression,
-    fit_regression,
+    regression_parts,
     training_precision,
 )
 
@@ -49,7 +50,7 @@ class TableTrainConfig:
     ``params`` are :class:`~jaxmlp.MLPClassifier` keyword arguments (of each member of
     an ``ensemble``); ``random_state`` in them also seeds the validation split;
     ``n_iter_no_change`` None is a patience of
-    :data:`~jaxmlp.workflows.table_fit.PATIENCE_STEPS` optimizer steps.
+    :data:`~jaxmlp.sklearn.table_fit.PATIENCE_STEPS` optimizer steps.
     """
 
     data: Path
@@ -242,34 +243,29 @@ def train_table(
                           max_onehot=config.max_onehot, scaling=config.scaling)  # fmt: skip
     if on_prepared is not None:
         on_prepared(table)
-    given, note = early_stopping_rows(config.params, len(table.split.X_train))
-    params = table_params(given, len(table.split.X_train))
+    given, _ = early_stopping_rows(config.params, len(table.split.X_train))
     ensemble = config.ensemble if (config.devices or 1) <= 1 else 1
+    model = table_estimator(config.params, table.regression, ensemble=ensemble,
+                            scaling=config.scaling, max_onehot=config.max_onehot,
+                            categorical=config.categorical, numeric=config.numeric,
+                            datetime=config.datetime)  # fmt: skip
+    model.fit_prepared(table, config.target, devices=config.devices, progress=progress)
     if table.regression:
-        parts = fit_regression(params, table, config.target, config.baseline,
-                               config.devices, progress, ensemble,
-                               sklearn_defaults(given))  # fmt: skip
-        parts["notes"] = [note] * bool(note) + parts["notes"]
+        parts = regression_parts(model, table, config.baseline, sklearn_defaults(given))
         parts["model"].info["source"] = str(config.data)
         return TableTrainResult(table=table, data=data_summary(df, config.target, table.schema,
                                                                True), **parts)  # fmt: skip
     split = table.split
-    X_tr, X_te = training_precision(params, split)
-    fitted = fit_members(params, False, ensemble, X_tr, split.y_train, X_te, split.y_test,
-                         config.devices, progress)  # fmt: skip
-    estimator, fit_time = fitted.estimator, fitted.fit_time_s
-    notes = ([note] if note else []) + fitted.notes
-    model = TableModel(estimator, table.preprocessor, table.schema, config.target,
-                       table.classes)  # fmt: skip
-    proba = estimator.predict_proba(split.X_test)
-    result = {**metrics(split.y_test, proba, table.classes), "fit_time_s": fit_time}
+    proba = model.predict_proba_encoded(split.X_test)
+    result = {**metrics(split.y_test, proba, table.classes), "fit_time_s": model.fit_time_s_}
     sk = _sklearn_row(sklearn_defaults(given), table) if config.baseline else None
-    gbm = _gbm_row(params, table) if config.baseline else None
+    gbm = _gbm_row(given, table) if config.baseline else None
     model.info = {"validation": {k: result[k] for k in ("accuracy", "log_loss", "roc_auc")},
                   "rows": {"train": len(split.X_train), "validation": len(split.X_test)},
                   "source": str(config.data)}  # fmt: skip
-    return TableTrainResult(model, table, result, sk, proba, fitted.curves,
-                            data_summary(df, config.target, table.schema), notes, gbm)  # fmt: skip
+    return TableTrainResult(model, table, result, sk, proba, model.eval_curves_,
+                            data_summary(df, config.target, table.schema), model.fit_notes_,
+                            gbm)  # fmt: skip
 
 
 def sklearn_defaults(params: dict) -> dict:
@@ -277,21 +273,6 @@ def sklearn_defaults(params: dict) -> dict:
     settings of scikit-learn's MLP baseline, and of a check before the table is read."""
     return {**params, "max_iter": params.get("max_iter") or 200,
             "n_iter_no_change": params.get("n_iter_no_change") or 10}  # fmt: skip
-
-
-# fewest training rows for early stopping: its 10% validation slice needs a few rows
-MIN_ROWS_EARLY_STOPPING = 50
-
-
-def early_stopping_rows(params: dict, n_train: int) -> tuple[dict, str | None]:
-    """``params`` without early stopping when ``n_train`` rows are too few for its
-    validation slice, and a note saying so."""
-    if not params.get("early_stopping") or n_train >= MIN_ROWS_EARLY_STOPPING:
-        return params, None
-    return {**params, "early_stopping": False}, (
-        f"only {n_train} training rows: trained without early stopping (its validation slice "
-        f"needs {MIN_ROWS_EARLY_STOPPING} rows or more)"
-    )
 
 
 def load_table_model(path: str | Path) -> TableModel:

@@ -11,19 +11,22 @@ metric is in the target's own units.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from jaxmlp.data.prepare import PreparedTable
 from jaxmlp.data.tables import TableError
-from jaxmlp.sklearn.regressor import checked_regressor
 from jaxmlp.sklearn.table_model import TableModel
 from jaxmlp.workflows import baseline
 
-__all__ = ["evaluate_regression", "fit_regression", "regression_metrics", "regressor_params",
-           "training_precision"]  # fmt: skip
+__all__ = [
+    "evaluate_regression",
+    "regression_metrics",
+    "regression_parts",
+    "regressor_params",
+    "training_precision",
+]  # fmt: skip
 
 
 def training_precision(params: dict, split: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -69,34 +72,20 @@ def _baselines(params: dict, table: PreparedTable, mean: float, scale: float) ->
     return sk, gb
 
 
-def fit_regression(params: dict, table: PreparedTable, target: str, with_baseline: bool,
-                   devices: int | None, progress: Callable[[int, float], None] | None,
-                   ensemble: int = 1,
-                   baseline_params: dict | None = None) -> dict[str, Any]:  # fmt: skip
-    """Fit the table regressor (``ensemble`` members; and the baselines): the fields of a
-    :class:`~jaxmlp.workflows.table.TableTrainResult` as a dict; scikit-learn's MLP gets
-    ``baseline_params`` (default ``params``)."""
-    from jaxmlp.workflows.table_fit import fit_members
-
-    reg_params = regressor_params(params)
-    checked_regressor(**reg_params)
+def regression_parts(model: TableModel, table: PreparedTable, with_baseline: bool,
+                     baseline_params: dict) -> dict[str, Any]:  # fmt: skip
+    """The fields of a :class:`~jaxmlp.workflows.table.TableTrainResult` for a fitted
+    table regressor ``model`` (and the baselines, scikit-learn's MLP with
+    ``baseline_params``) as a dict."""
     split = table.split
-    mean, scale = float(np.mean(split.y_train)), float(np.std(split.y_train))
-    scale = scale if scale > 0 else 1.0
-    z_tr, z_te = (split.y_train - mean) / scale, (split.y_test - mean) / scale
-    X_tr, X_te = training_precision(params, split)
-    fitted = fit_members(reg_params, True, ensemble, X_tr, z_tr, X_te, z_te, devices, progress)
-    estimator, fit_time, notes = fitted.estimator, fitted.fit_time_s, fitted.notes
-    model = TableModel(estimator, table.preprocessor, table.schema, target, None,
-                       task="regression", target_mean=mean, target_scale=scale)  # fmt: skip
     pred = model.predict_values(split.X_test)
-    result = {**regression_metrics(split.y_test, pred), "fit_time_s": fit_time}
-    sk, gbm = (_baselines(baseline_params or params, table, mean, scale) if with_baseline
-               else (None, None))  # fmt: skip
+    result = {**regression_metrics(split.y_test, pred), "fit_time_s": model.fit_time_s_}
+    sk, gbm = (_baselines(baseline_params, table, model.target_mean_, model.target_scale_)
+               if with_baseline else (None, None))  # fmt: skip
     rows = {"train": len(split.X_train), "validation": len(split.X_test)}
     model.info = {"validation": {k: result[k] for k in ("r2", "rmse", "mae")}, "rows": rows}
     return {"model": model, "metrics": result, "sklearn": sk, "gbm": gbm, "proba": pred,
-            "curves": fitted.curves, "notes": notes}  # fmt: skip
+            "curves": model.eval_curves_, "notes": model.fit_notes_}  # fmt: skip
 
 
 def evaluate_regression(model: TableModel, df: Any) -> tuple[np.ndarray, np.ndarray, dict]:
