@@ -23,6 +23,7 @@ from jaxmlp.sklearn.table_fit import (
     MIN_PATIENCE_EPOCHS,
     PATIENCE_STEPS,
     batch_rows,
+    fit_members,
     patience_epochs,
     table_params,
 )
@@ -129,6 +130,27 @@ def test_an_ensemble_reports_its_epochs_as_it_trains():
     # the loss is the members' mean training loss of the latest epoch run
     np.testing.assert_allclose(calls[-1][1], np.mean([m.loss_curve_[-1] for m in ens.estimators_]),
                                rtol=1e-6)  # fmt: skip
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_learning_curves_of_a_large_table_are_measured_on_a_sample(monkeypatch):
+    """Above CURVE_ROWS rows the per-epoch curves use CURVE_ROWS rows drawn without
+    replacement (numpy's generator, seed 0, in row order): the last epoch's training
+    log loss equals scikit-learn's on exactly those rows."""
+    import jaxmlp.sklearn.table_fit as table_fit
+
+    monkeypatch.setattr(table_fit, "CURVE_ROWS", 50)
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(200, 3)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    params = {"hidden_layer_sizes": (8,), "max_iter": 3, "random_state": 0, "dtype": "float32"}
+    fitted = fit_members(params, False, 1, X, y, X[:30], y[:30], None, None)
+    rows = np.sort(np.random.default_rng(0).choice(200, 50, replace=False))
+    expected = log_loss(y[rows], fitted.estimator.predict_proba(X[rows]), labels=[0, 1])
+    np.testing.assert_allclose(fitted.curves[-1, 0, 0], expected, rtol=1e-4)
+    # the validation set is under 50 rows: all of it
+    expected = log_loss(y[:30], fitted.estimator.predict_proba(X[:30]), labels=[0, 1])
+    np.testing.assert_allclose(fitted.curves[-1, 1, 0], expected, rtol=1e-4)
 
 
 def test_patience_is_counted_in_optimizer_steps_and_batches_fit_the_table():

@@ -24,7 +24,7 @@ from jaxmlp.sklearn.ensemble import MLPEnsembleClassifier
 from jaxmlp.sklearn.ensemble_regressor import MLPEnsembleRegressor
 from jaxmlp.sklearn.regressor import checked_regressor
 
-__all__ = ["ENSEMBLE", "MAX_EPOCHS", "MIN_PATIENCE_EPOCHS", "MIN_ROWS_EARLY_STOPPING",
+__all__ = ["CURVE_ROWS", "ENSEMBLE", "MAX_EPOCHS", "MIN_PATIENCE_EPOCHS", "MIN_ROWS_EARLY_STOPPING",
            "PATIENCE_STEPS", "FitOutcome", "batch_rows", "early_stopping_rows", "fit_members",
            "patience_epochs", "table_params"]  # fmt: skip
 
@@ -36,6 +36,8 @@ PATIENCE_STEPS = 200
 MIN_PATIENCE_EPOCHS = 10
 # most epochs with early stopping (it stops far sooner); without it, scikit-learn's 200
 MAX_EPOCHS = 1000
+# rows of each set the learning curves are measured on after every epoch
+CURVE_ROWS = 4096
 
 
 def batch_rows(n_fit: int) -> int:
@@ -92,12 +94,12 @@ def fit_members(params: dict, regression: bool, ensemble: int, X_tr: np.ndarray,
                 progress: Callable[[int, float], None] | None) -> FitOutcome:  # fmt: skip
     """Fit ``ensemble`` members of ``params`` (one plain estimator when ``ensemble`` is 1)
     on rows ``X_tr`` (n, d) and targets ``y_tr`` (n,), watching the training rows and
-    ``(X_te, y_te)`` (if given) after every epoch; ``progress(epochs, loss)`` after every
-    chunk of epochs."""
+    ``(X_te, y_te)`` (if given; at most :data:`CURVE_ROWS` of each) after every epoch;
+    ``progress(epochs, loss)`` after every chunk of epochs."""
     make = checked_regressor if regression else checked_classifier
     member = make(**params)
     member.set_params(devices=devices if (devices or 1) > 1 else None)
-    evals = [(X_tr, y_tr)] + ([(X_te, y_te)] if X_te is not None else [])
+    evals = [_sample(X_tr, y_tr)] + ([_sample(X_te, y_te)] if X_te is not None else [])
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -117,6 +119,16 @@ def fit_members(params: dict, regression: bool, ensemble: int, X_tr: np.ndarray,
                     if "converge" in str(w.message).lower()
                     or "Maximum iterations" in str(w.message)})  # fmt: skip
     return FitOutcome(estimator, fit_time, notes, getattr(estimator, "eval_curves_", None))
+
+
+def _sample(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """At most :data:`CURVE_ROWS` rows of (X, y), drawn without replacement (seed 0): the
+    learning curves' rows, so that on a large table the curves do not cost a third of
+    every epoch (a forward pass over all rows, beside the training's three passes)."""
+    if len(X) <= CURVE_ROWS:
+        return X, y
+    keep = np.sort(np.random.default_rng(0).choice(len(X), CURVE_ROWS, replace=False))
+    return X[keep], y[keep]
 
 
 # fewest training rows for early stopping: its 10% validation slice needs a few rows
