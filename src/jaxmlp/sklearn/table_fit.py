@@ -99,7 +99,9 @@ def fit_members(params: dict, regression: bool, ensemble: int, X_tr: np.ndarray,
     make = checked_regressor if regression else checked_classifier
     member = make(**params)
     member.set_params(devices=devices if (devices or 1) > 1 else None)
-    evals = [_sample(X_tr, y_tr)] + ([_sample(X_te, y_te)] if X_te is not None else [])
+    evals = [_sample(X_tr, y_tr)]
+    if X_te is not None and y_te is not None:
+        evals.append(_sample(X_te, y_te))
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
