@@ -9,7 +9,8 @@ checks it, see CONTRIBUTING.md):
   the demo, the sweep, training on a table;
 - :mod:`jaxmlp.io` -- atomic files and model folders (:func:`save`, :func:`load`);
 - :mod:`jaxmlp.sklearn` -- :class:`MLPClassifier`, :class:`MLPRegressor`, their
-  ensembles, :class:`MLPSearchCV`, :class:`TableModel`, and the bridge to the engine;
+  ensembles, :class:`MLPSearchCV`, :class:`MLPHalvingSearchCV`, :class:`TableModel`, and
+  the bridge to the engine;
 - :mod:`jaxmlp.core` -- the engine: networks (:func:`mlp`), the activation and optimizer
   tables (:func:`make_optimizer`), training as one compiled program, many models at once;
 - :mod:`jaxmlp.data` -- toy data sets (:func:`make_dataset`) and users' tables.
@@ -40,6 +41,7 @@ _EXPORTS = {
     "jaxmlp.sklearn.ensemble": ("MLPEnsembleClassifier", "Uncertainty"),
     "jaxmlp.sklearn.ensemble_regressor": ("MLPEnsembleRegressor",),
     "jaxmlp.sklearn.search": ("MLPSearchCV",),
+    "jaxmlp.sklearn.halving": ("MLPHalvingSearchCV",),
     "jaxmlp.core.compiled": ("enable_compilation_cache",),
     "jaxmlp.core.devices": ("use_cpu_cores",),
     "jaxmlp.io.model_files": ("ModelFileError", "load", "save"),
@@ -55,7 +57,7 @@ __all__ = [  # noqa: RUF022 -- grouped by module, as _EXPORTS
     "ACTIVATIONS", "Network", "mlp", "swish",
     "OPTIMIZERS", "SCHEDULES", "make_optimizer",
     "MLPClassifier", "MLPRegressor", "MLPEnsembleClassifier", "Uncertainty",
-    "MLPEnsembleRegressor", "MLPSearchCV",
+    "MLPEnsembleRegressor", "MLPSearchCV", "MLPHalvingSearchCV",
     "enable_compilation_cache", "use_cpu_cores",
     "ModelFileError", "load", "save",
     "TableClassifier", "TableModel", "TableRegressor",
@@ -73,6 +75,7 @@ if TYPE_CHECKING:
     from jaxmlp.sklearn.classifier import MLPClassifier
     from jaxmlp.sklearn.ensemble import MLPEnsembleClassifier, Uncertainty
     from jaxmlp.sklearn.ensemble_regressor import MLPEnsembleRegressor
+    from jaxmlp.sklearn.halving import MLPHalvingSearchCV
     from jaxmlp.sklearn.regressor import MLPRegressor
     from jaxmlp.sklearn.search import MLPSearchCV
     from jaxmlp.sklearn.table_estimators import TableClassifier, TableRegressor

@@ -137,10 +137,16 @@ def _run_chunk_many(program: Program, block: int, n_devices: int, hyper, state, 
 def init_states(program: Program, hypers: Hyper, params, seeds) -> State:
     """:func:`init_state` for many models at once: ``hypers`` leaves and ``seeds`` have
     shape (M,), every ``params`` leaf a leading axis of size M."""
-    init = jax.vmap(
-        lambda h, p, s: initial_state(program.optimizer, program.keep_best, h, p, s, None)
-    )
-    return jax.jit(init)(hypers, params, jnp.asarray(seeds, jnp.int32))
+    return _init_many(program.optimizer, program.keep_best, hypers, params,
+                      jnp.asarray(seeds, jnp.int32))  # fmt: skip
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _init_many(optimizer, keep_best: bool, hypers: Hyper, params, seeds) -> State:
+    # module level, so that its compiled program is kept (a jit of a fresh closure per
+    # call compiled again for every block: ~0.3 s each)
+    init = jax.vmap(lambda h, p, s: initial_state(optimizer, keep_best, h, p, s, None))
+    return init(hypers, params, seeds)
 
 
 def _block_size(program: Program, states: State, data: Data, per_device: int) -> int:

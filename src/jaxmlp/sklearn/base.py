@@ -202,10 +202,16 @@ class BaseMLP(BaseEstimator):
         return tuple(int(v) for v in h)
 
     def _plan(self, X, y, sample_weight, incremental: bool, eval_set: Sequence | None = None,
-              shared: inputs.Validated | None = None) -> bridge.FitPlan:  # fmt: skip
+              shared: inputs.Validated | None = None,
+              continued: bool = False) -> bridge.FitPlan:  # fmt: skip
         """Validate the input (or take ``shared``, the same input validated for another
-        estimator) and decide one fit (up to the compiled run)."""
-        first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        estimator) and decide one fit (up to the compiled run); ``continued``: see
+        :class:`~jaxmlp.sklearn.bridge.FitPlan`."""
+        if continued:
+            self._check_continued()
+        first_pass = not continued and (
+            not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        )
         v = inputs.validated(self, X, y, incremental, first_pass, shared)
         X, y_raw, Y, dtype = v.X, v.y, v.Y, v.dtype
         w = inputs.sample_weights(self, y_raw, sample_weight, X)
@@ -220,7 +226,7 @@ class BaseMLP(BaseEstimator):
         if self.early_stopping and stochastic:  # hold out a validation set, as scikit-learn
             stratify = Y if kind == "logistic" else None
             X, X_val, targets, t_val, w, w_val = inputs.early_stopping_split(
-                self, X, targets, w, stratify, self._random_state)  # fmt: skip
+                self, X, targets, w, stratify, self._split_random_state(continued))  # fmt: skip
             validation = (X_val, t_val, w_val)
         seed = int(self._random_state.randint(np.iinfo(np.int32).max))
         evals = [inputs.eval_targets(self, Xe, ye, dtype, kind)
@@ -230,7 +236,35 @@ class BaseMLP(BaseEstimator):
         program = bridge.program(self, net.apply, kind, X.shape[0], n_evals,
                                  validation is not None, stochastic)  # fmt: skip
         return bridge.FitPlan(X, targets, w, validation, evals, np.dtype(dtype), program, seed,
-                              first_pass, incremental, stochastic, v)  # fmt: skip
+                              first_pass, incremental, stochastic, v, continued)  # fmt: skip
+
+    def _check_continued(self) -> None:
+        """A continued fit needs an earlier stochastic fit's engine state, and no fewer
+        epochs in all than that fit has already trained."""
+        state = getattr(self, "_engine_state", None)
+        if state is None:
+            raise ValueError(
+                f"Cannot continue {type(self).__name__}: it has no engine state to resume "
+                f"(solver={self.solver!r}, fitted: {hasattr(self, 'coefs_')}). Fit it first "
+                "with solver='adam' or 'sgd' (L-BFGS fits cannot be resumed)."
+            )
+        if int(state.epoch) > self.max_iter:
+            raise ValueError(
+                f"max_iter={self.max_iter} is below the {int(state.epoch)} epochs this "
+                "model has already trained; a continued fit trains up to max_iter epochs in "
+                f"all, so set max_iter >= {int(state.epoch)}."
+            )
+
+    def _split_random_state(self, continued: bool) -> np.random.RandomState:
+        """The random state of the early-stopping split: a continued fit holds out the
+        same rows as the first fit (whose weights were drawn from the state before)."""
+        before: Any = getattr(self, "_split_state", None)
+        if continued and before is not None:
+            rng = np.random.RandomState()
+            rng.set_state(before)
+            return rng
+        self._split_state = self._random_state.get_state()
+        return self._random_state
 
     def _check_shape(self, n_features: int, n_outputs: int, first_pass: bool, kind: str,
                      stochastic: bool, dtype) -> None:  # fmt: skip

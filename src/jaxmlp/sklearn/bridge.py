@@ -84,6 +84,10 @@ class FitPlan:
         Mini-batch solver ('sgd', 'adam' or an optax optimizer), not L-BFGS.
     validated : Validated
         The validated input (shared with estimators that fit the same X and y).
+    continued : bool
+        Resume the whole engine state (weights, optimizer moments, shuffling key, epoch
+        and stopping counters) up to ``max_iter`` epochs in all: fits of r0, then r1, then
+        r2 epochs equal one fit of r2 epochs (successive halving's rungs).
     """
 
     X: np.ndarray
@@ -98,6 +102,7 @@ class FitPlan:
     incremental: bool
     stochastic: bool
     validated: Validated
+    continued: bool = False
 
 
 def network(est: BaseMLP, n_outputs: int, dropout: bool):
@@ -190,6 +195,8 @@ def _start(est: BaseMLP, plan: FitPlan, h: Hyper, params: list) -> Any:
     previous = getattr(est, "_engine_state", None)
     if previous is None:
         return None
+    if plan.continued:  # everything, counters and a fired stopping rule included
+        return previous
     if plan.incremental:
         # host arrays go straight into the compiled program (no eager device ops)
         return previous._replace(done=np.zeros((), bool), epoch=np.zeros((), np.int32))
@@ -231,9 +238,10 @@ def job(est: BaseMLP, plan: FitPlan,
     def host() -> None:  # L-BFGS: scipy's L-BFGS-B on the compiled objective
         fit_lbfgs(est, plan.program, h, data, evals, F, callback)
 
+    epochs = int(est.max_iter) - (int(state.epoch) if plan.continued else 0)
     return Job(
         program=plan.program, hyper=h, state=state, data=data, evals=evals,
-        max_epochs=1 if plan.incremental else int(est.max_iter), dtype=np.dtype(dtype),
+        max_epochs=1 if plan.incremental else epochs, dtype=np.dtype(dtype),
         hint=f" (learning_rate_init is {est.learning_rate_init}.)", finish=finish,
         host=None if plan.stochastic else host, params=params, seed=plan.seed,
     )  # fmt: skip
@@ -280,12 +288,14 @@ def store(est: BaseMLP, plan: FitPlan, result: RunResult) -> None:
             "Solver produced non-finite parameter weights. The input data may contain "
             "large values and need to be preprocessed."
         )
-    est.n_iter_ = n_run
+    est.n_iter_ = int(state.epoch) if plan.continued else n_run  # as one fit would say
     est.stop_training_ = bool(state.done)
     if plan.eval_sets:  # (epochs, sets, [loss, accuracy])
-        est.eval_curves_ = result.metrics[:, int(use_val) :]
+        curves = result.metrics[:, int(use_val) :]
+        before = getattr(est, "eval_curves_", None) if plan.continued else None
+        est.eval_curves_ = curves if before is None else np.concatenate([before, curves])
     _store_curves(est, result, use_val)
-    if not plan.incremental and not state.done and n_run == est.max_iter:
+    if not plan.incremental and not state.done and est.n_iter_ == est.max_iter:
         warnings.warn(
             f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and the "
             "optimization hasn't converged yet.",
@@ -299,7 +309,8 @@ def _store_curves(est: BaseMLP, result: RunResult, use_val: bool) -> None:
     est.t_ = round(float(state.t))
     losses = [float(v) for v in result.losses]
     est.loss_curve_ = list(getattr(est, "loss_curve_", None) or []) + losses
-    est.loss_ = losses[-1]
+    if losses:  # none where a continued fit had already stopped
+        est.loss_ = losses[-1]
     if use_val:
         est.validation_scores_ = list(est.validation_scores_ or []) + [
             float(v) for v in result.metrics[:, 0, 1]
@@ -330,6 +341,7 @@ def fit_estimators(
     n_jobs: int | None = None,
     eval_set: Sequence | None = None,
     callback: Callable[[int, float], None] | None = None,
+    resume: bool = False,
 ) -> list[BaseException | None]:
     """Fit jaxmlp estimators side by side: ``fits`` holds ``(estimator, X, y,
     sample_weight)``; each estimator ends up as if ``estimator.fit(X, y, sample_weight)``
@@ -341,17 +353,25 @@ def fit_estimators(
     caller already validated the estimators' parameters (ensemble members of one
     template); ``eval_set`` pairs are evaluated after every epoch of every fit (as
     ``fit(eval_set=...)``); ``callback(epochs_done, mean_loss)`` after every chunk of
-    epochs trained in this process (see :func:`~jaxmlp.core.jobs.run_jobs`)."""
+    epochs trained in this process (see :func:`~jaxmlp.core.jobs.run_jobs`).
+
+    ``resume=True`` continues each fitted (stochastic) estimator on the same X and y from
+    its whole engine state -- weights, optimizer moments, shuffling key, epoch and
+    stopping counters -- until it has trained ``max_iter`` epochs in all: fits to r0, then
+    r1, then r2 epochs end as one ``fit`` of r2 epochs (the rungs of
+    :class:`~jaxmlp.MLPHalvingSearchCV`); ``n_iter_`` and the curves count every epoch,
+    and an estimator that met a stopping rule keeps its weights."""
     jobs = []
     checked: dict[tuple, Any] = {}
     for est, X, y, w in fits:
         if not params_checked:
             est._validate_params()
         key = (id(X), id(y), est.dtype)
-        fresh = not hasattr(est, "coefs_")
+        shares = resume or not hasattr(est, "coefs_")  # the input as its first fit saw it
         plan = est._plan(X, y, w, incremental=False, eval_set=eval_set,
-                         shared=checked.get(key) if fresh else None)  # fmt: skip
-        if fresh:
+                         shared=checked.get(key) if shares else None,
+                         continued=resume)  # fmt: skip
+        if shares:
             checked.setdefault(key, plan.validated)
         jobs.append(job(est, plan))
     return run_jobs(jobs, models_per_program=models_per_program, progress=progress,
