@@ -127,6 +127,8 @@ def test_sweep_on_a_regression_table_ranks_cells_by_r2(tmp_path):
         (["--models-per-program", "many"], ["--models-per-program", "'auto' or a positive"]),
         (["--optimizer", "lbfgs"], ["--optimizer", "sgd, momentum, nesterov, adam"]),
         (["--data", "nowhere.csv", "--target", "y"], ["nowhere.csv", "does not exist"]),
+        (["--halving", "--factor", "1"], ["--factor", "must be greater than 1", "got 1"]),
+        (["--factor", "2"], ["--factor sets the rungs of --halving", "add --halving"]),
     ],
 )
 def test_bad_grids_exit_2_naming_the_option_and_value(args, fragments, tmp_path):
@@ -156,3 +158,81 @@ def test_a_grid_too_large_for_memory_is_refused_up_front(tmp_path, monkeypatch):
     text = _flat(result.output)
     assert "64 models per program need about" in text and "models_per_program=" in text
     assert not (tmp_path / "o" / "report.html").exists()
+
+
+def test_halving_survivors_equal_the_full_grid_and_the_rest_stop_at_their_rung():
+    """Successive halving against the reference it shortens: the same grid trained fully.
+    The cells kept at each rung are the best by mean validation accuracy at that epoch
+    of the full run, and they end with the full run's numbers; a survivor's model also
+    equals the same model trained alone with fit()."""
+    import dataclasses
+
+    from jaxmlp.workflows.sweep import SweepConfig, run_sweep
+
+    split = make_dataset("circles", n_samples=200, noise=0.2, seed=1337, test_size=0.3)
+    config = SweepConfig(hidden=((16,),), lr=(0.01, 0.1, 0.3), alpha=(0.0, 1e-3), seeds=2,
+                         epochs=27)  # fmt: skip
+    full = run_sweep(config, split)
+    half = run_sweep(dataclasses.replace(config, halving=True, factor=3.0), split)
+    # 6 cells, factor 3: 6 cells to epoch 27 // 3 = 9, then ceil(6 / 3) = 2 to epoch 27
+    assert half.rungs == [(9, 6), (27, 2)]
+    at_9 = full.history.test_acc[:, :, 8].mean(axis=1)
+    expected = np.sort(np.argsort(-at_9, kind="stable")[:2])
+    assert half.survivors().tolist() == expected.tolist()
+    assert half.epochs_trained.tolist() == [27 if c in expected else 9 for c in range(6)]
+    for field in ("train_loss", "test_loss", "test_acc"):
+        np.testing.assert_allclose(
+            getattr(half.history, field)[expected],
+            getattr(full.history, field)[expected],
+            atol=1e-5,
+        )
+    stopped = np.setdiff1d(np.arange(6), expected)
+    assert np.isnan(half.history.test_acc[stopped][:, :, 9:]).all()
+    np.testing.assert_allclose(
+        half.final("test_acc")[stopped], full.history.test_acc[stopped][:, :, 8], atol=1e-6
+    )
+    cell = half.cells[int(expected[-1])]
+    alone = fit(mlp((16,)), make_optimizer("momentum", cell["lr"], momentum=0.9), split,
+                TrainConfig(epochs=27, seed=1), alpha=cell["alpha"])  # fmt: skip
+    assert half.final("test_loss")[expected[-1], 1] == pytest.approx(
+        alone.history.test_loss[-1], rel=1e-4
+    )
+    assert half.best_cell() in expected.tolist()
+
+
+def test_sweep_halving_on_the_command_line(tmp_path):
+    out = tmp_path / "halving"
+    result = run("sweep", "--dataset", "moons", "--n-samples", "120", "--hidden", "8",
+                 "--hidden", "8,8", "--lr", "0.05,0.2,1e4", "--alpha", "0,0.01", "--seeds",
+                 "2", "--epochs", "40", "--halving", "--factor", "2", "--out", str(out),
+                 "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    # 12 cells, factor 2: 1 + floor(log2 12) = 4 rungs from 40 // 2**3 = 5 epochs
+    assert summary["rungs"] == [
+        {"epochs": 5, "cells": 12},
+        {"epochs": 10, "cells": 6},
+        {"epochs": 20, "cells": 3},
+        {"epochs": 40, "cells": 2},
+    ]
+    assert summary["config"]["halving"] is True and summary["config"]["factor"] == 2.0
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert len(rows) == 24
+    epochs = {(r["hidden"], r["lr"], r["alpha"]): int(r["epochs"]) for r in rows}
+    assert sorted(epochs.values()) == [5] * 6 + [10] * 3 + [20] + [40] * 2
+    # the diverging learning rate is out after the first rung, whatever the architecture
+    assert all(e == 5 for (h, lr, a), e in epochs.items() if lr == "10000.0")
+    best = summary["best"]
+    assert epochs[("-".join(map(str, best["hidden"])), str(best["lr"]), str(best["alpha"]))] == 40
+    report = (out / "report.html").read_text()
+    assert "successive halving (factor 2): 12 cells to epoch 5" in report
+    assert "<th>epochs</th>" in report
+
+
+def test_halving_a_single_cell_trains_it_fully(tmp_path):
+    result = run("sweep", "--lr", "0.1", "--alpha", "0", "--seeds", "2", "--epochs", "12",
+                 "--halving", "--out", str(tmp_path / "one"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "one grid cell: nothing to halve; it trains for --epochs." in _flat(result.output)
+    rows = list(csv.DictReader((tmp_path / "one" / "results.csv").open()))
+    assert [int(r["epochs"]) for r in rows] == [12, 12]

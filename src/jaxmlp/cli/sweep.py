@@ -41,6 +41,21 @@ def _split(data: Path | None, target: str | None, dataset: str, n_samples: int, 
     return split
 
 
+def _above_one(option: str, value: float, example: str) -> float:
+    """A halving factor: a number > 1."""
+    if not value > 1:
+        raise ValueError(f"{option} must be greater than 1 (keep 1/factor of the cells per "
+                         f"rung), got {value:g}; e.g. {example}.")  # fmt: skip
+    return value
+
+
+def _rungs_line(result: Any) -> str:
+    """Halving's rungs, one line: how many cells reached which epoch."""
+    return "successive halving: " + ", then ".join(
+        f"{n} cells to epoch {e}" for e, n in result.rungs
+    )
+
+
 def _best_line(result: Any) -> str:
     mean, std = result.cell_scores()
     best = result.best_cell()
@@ -91,6 +106,16 @@ def sweep(
                           help="Seeds per grid cell.")
     ] = 8,
     epochs: opt.Epochs = 250,
+    halving: Annotated[
+        bool, typer.Option(help="Successive halving: after each rung only the best cells "
+                                "(1/--factor of them) go on, from their weights; only the "
+                                "last rung's cells reach --epochs.")
+    ] = False,
+    factor: Annotated[
+        float | None, typer.Option(callback=opt.number(_above_one, "--factor", "--factor 3"),
+                                   help="With --halving: share of cells kept per rung (1 / "
+                                        "factor) and the epochs' growth. [default: 3]")
+    ] = None,
     batch_size: opt.BatchSize = None,
     models_per_program: Annotated[
         str, typer.Option(callback=opt.models_per_program,
@@ -115,6 +140,8 @@ def sweep(
 
     if n_jobs is not None and n_jobs == 0:
         fail("--n-jobs 0 trains nothing; use 1 or more, or -1 for every worker.")
+    if factor is not None and not halving:
+        fail("--factor sets the rungs of --halving; add --halving, or drop --factor.")
     if backend not in ("local", "ray", "dask"):
         fail(f"--backend {backend!r} is not one of local, ray, dask.")
     if n_jobs in (None, 1) and backend == "local":
@@ -134,10 +161,13 @@ def sweep(
 
     config = SweepConfig(**grid, seeds=seeds, activation=activation, optimizer=optimizer,
                          epochs=epochs, batch_size=batch_size,
-                         models_per_program=models_per_program)  # fmt: skip
+                         models_per_program=models_per_program, halving=halving,
+                         factor=3.0 if factor is None else factor)  # fmt: skip
     n_models = len(config.cells()) * seeds
     say(f"jaxmlp sweep: {len(config.cells())} grid cells x {seeds} seeds = {n_models} models, "
         f"{len(hidden)} architecture(s), {epochs} epochs")  # fmt: skip
+    if halving and len(config.cells()) == 1:
+        say("one grid cell: nothing to halve; it trains for --epochs.")
     try:
         workers = None if backend == "local" else n_jobs
         with parallel_backend(backend, address, workers) as cluster_jobs:
@@ -147,13 +177,17 @@ def sweep(
                     f"models cut into blocks for {jobs} workers")  # fmt: skip
             config = dataclasses.replace(config, n_jobs=jobs)
             with progress_bar(n_models, "models", enabled=not quiet) as bar:
-                progress = None if bar is None else lambda done, total: bar(done)
+                # halving's rungs train some models again: the bar counts in models
+                progress = (None if bar is None
+                            else lambda done, total: bar(done * n_models // total))  # fmt: skip
                 result = run_sweep(config, split, progress=progress)
     except (MemoryBudgetError, ValueError, TypeError, ClusterError) as e:
         fail(str(e))
     n_div = int((result.diverged_at > 0).sum())
     say(f"trained {n_models} models in {result.fit_time_s:.2f} s "
         f"({result.n_programs} compiled program(s)); {n_div} diverged")  # fmt: skip
+    if halving and len(result.rungs) > 1:
+        say(_rungs_line(result))
     say(_best_line(result))
     from jaxmlp.reports.sweep import write_sweep_outputs
 

@@ -71,10 +71,12 @@ def plot_heatmaps(result: SweepResult) -> Figure:
     for ax, (h, mom) in zip(axes, panels, strict=False):
         grid = np.full((len(cfg.alpha), len(cfg.lr)), np.nan)
         spread = np.full_like(grid, np.nan)
+        epochs = np.zeros(grid.shape, int)
         for c, cell in enumerate(result.cells):
             if cell["hidden"] == h and cell["momentum"] == mom:
                 i, j = cfg.alpha.index(cell["alpha"]), cfg.lr.index(cell["lr"])
                 grid[i, j], spread[i, j] = mean[c], std[c]
+                epochs[i, j] = result.epochs_trained[c]
         image = ax.imshow(grid, cmap=cmap, vmin=lo, vmax=max(hi, lo + 1e-6), origin="lower",
                           aspect="auto")  # fmt: skip
         for i in range(grid.shape[0]):
@@ -83,6 +85,8 @@ def plot_heatmaps(result: SweepResult) -> Figure:
                     text, color = "diverged", "k"
                 else:
                     text = f"{grid[i, j]:.3f}\n±{spread[i, j]:.3f}"
+                    if epochs[i, j] < cfg.epochs:  # stopped by halving
+                        text += f"\n{epochs[i, j]} ep"
                     color = "w" if (grid[i, j] - lo) < 0.6 * (hi - lo + 1e-12) else "k"
                 ax.text(j, i, text, ha="center", va="center", fontsize=8, color=color)
         ax.set_xticks(range(len(cfg.lr)), [f"{v:g}" for v in cfg.lr])
@@ -99,8 +103,10 @@ def plot_heatmaps(result: SweepResult) -> Figure:
         label = f"validation {result.score_name} (mean over seeds)"
         fig.colorbar(image, ax=list(axes[:n]), label=label,
                      fraction=0.04, pad=0.02)  # fmt: skip
-    fig.suptitle(f"Validation {result.score_name}, mean ± std over {cfg.seeds} seeds",
-                 fontsize=11)  # fmt: skip
+    title = f"Validation {result.score_name}, mean ± std over {cfg.seeds} seeds"
+    if cfg.halving:
+        title += f" (halving: 'N ep' = stopped after N epochs of {cfg.epochs})"
+    fig.suptitle(title, fontsize=11)
     return fig
 
 
@@ -112,11 +118,17 @@ def _label(cell: dict, cfg) -> str:
     return ", ".join(parts)
 
 
-def top_cells(result: SweepResult, k: int = 4) -> list[int]:
-    """Indices of the ``k`` cells with the highest mean validation accuracy."""
+def ranking(result: SweepResult) -> np.ndarray:
+    """The cells best first: by epochs trained (halving's survivors first), then by mean
+    validation score (cells where every seed diverged last)."""
     mean, _ = result.cell_scores()
-    order = np.argsort(-np.nan_to_num(mean, nan=-np.inf), kind="stable")
-    return [int(c) for c in order[:k] if np.isfinite(mean[c])]
+    return np.lexsort((-np.nan_to_num(mean, nan=-np.inf), -result.epochs_trained))
+
+
+def top_cells(result: SweepResult, k: int = 4) -> list[int]:
+    """Indices of the ``k`` best cells of :func:`ranking`."""
+    mean, _ = result.cell_scores()
+    return [int(c) for c in ranking(result)[:k] if np.isfinite(mean[c])]
 
 
 def plot_seed_bands(result: SweepResult, cells: list[int]) -> Figure:
@@ -184,6 +196,7 @@ def build_summary(result: SweepResult) -> dict[str, Any]:
         "n_programs": result.n_programs,
         "n_diverged": int((result.diverged_at > 0).sum()),
         "fit_time_s": result.fit_time_s,
+        "rungs": [{"epochs": e, "cells": n} for e, n in result.rungs],
         "best": {
             "hidden": list(cell["hidden"]),
             "lr": cell["lr"],
@@ -208,15 +221,14 @@ def results_csv(result: SweepResult) -> str:
 def render_sweep_report(result: SweepResult, summary: dict, images: dict[str, bytes]) -> str:
     cfg = result.config
     mean, std = result.cell_scores()
-    order = np.argsort(-np.nan_to_num(mean, nan=-np.inf), kind="stable")
     diverged = (result.diverged_at > 0).sum(axis=1)
     body = "".join(
         f"<tr><td>{rank + 1}</td><td>{_arch(result.cells[c]['hidden'])}</td>"
         f"<td>{result.cells[c]['lr']:g}</td><td>{result.cells[c]['alpha']:g}</td>"
-        f"<td>{result.cells[c]['momentum']:g}</td>"
+        f"<td>{result.cells[c]['momentum']:g}</td><td>{result.epochs_trained[c]}</td>"
         f"<td>{'–' if np.isnan(mean[c]) else f'{mean[c]:.4f} ± {std[c]:.4f}'}</td>"
         f"<td>{diverged[c]}</td></tr>"
-        for rank, c in enumerate(order)
+        for rank, c in enumerate(ranking(result))
     )
     best = summary["best"]
     data = summary["data"]
@@ -232,7 +244,7 @@ def render_sweep_report(result: SweepResult, summary: dict, images: dict[str, by
     body = f"""
 <p class="sub">{summary["n_models"]} models ({summary["n_cells"]} grid cells × {cfg.seeds}
 seeds), {cfg.optimizer}, {cfg.activation}, {cfg.epochs} epochs,
-{"full batch" if cfg.batch_size is None else f"batch size {cfg.batch_size}"};
+{"full batch" if cfg.batch_size is None else f"batch size {cfg.batch_size}"}{_halving_text(result)};
 {data["n_train"]} train / {data["n_validation"]} validation rows, {data["n_features"]}
 features, {"a numeric target (R²)" if result.regression else f"{data['n_classes']} classes"}. Trained in {summary["n_programs"]} compiled
 program(s), {summary["fit_time_s"]:.2f} s (compilation included).</p>
@@ -245,11 +257,20 @@ program(s), {summary["fit_time_s"]:.2f} s (compilation included).</p>
 {surface_section if "ensemble_surface" in images else ""}
 <h2>All cells</h2>
 <table id="cells"><thead><tr><th>rank</th><th>hidden</th><th>lr</th><th>alpha</th>
-<th>momentum</th><th>validation {result.score_name}</th><th>diverged seeds</th></tr></thead>
+<th>momentum</th><th>epochs</th><th>validation {result.score_name}</th>
+<th>diverged seeds</th></tr></thead>
 <tbody>{body}</tbody></table>
 <p>Per-model results: <code>results.csv</code>, <code>results.json</code>.</p>
 """  # noqa: E501
     return html_page(title, body, summary["versions"])
+
+
+def _halving_text(result: SweepResult) -> str:
+    """The rungs of a halving sweep, as a clause of the report's first line."""
+    if not result.config.halving:
+        return ""
+    rungs = ", ".join(f"{n} cells to epoch {e}" for e, n in result.rungs)
+    return f", successive halving (factor {result.config.factor:g}): {rungs}"
 
 
 def _best_line(best: dict, result: SweepResult) -> str:

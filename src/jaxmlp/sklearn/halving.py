@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import typing
 import warnings
-from math import ceil, floor, log
+from math import ceil
 from numbers import Integral, Real
 
 import numpy as np
@@ -25,6 +25,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from jaxmlp.core.halving import halving_schedule
 from jaxmlp.sklearn.base import BaseMLP
 from jaxmlp.sklearn.search_common import BaseSearch, Fold, results_table, score_fits
 
@@ -173,35 +174,24 @@ class MLPHalvingSearchCV(BaseSearch):
                 f"than the last. Use min_resources <= {self.max_resources_} (or 'exhaust'), "
                 "or raise max_resources."
             )
-        factor = self.factor
-        n_required = 1 + floor(log(n_candidates, factor))
-        if n_candidates == 1:  # nothing to halve: train it once, fully
-            if self.min_resources_ != self.max_resources_ and given:
-                warnings.warn(
-                    f"One candidate in param_grid: nothing to halve; it trains for "
-                    f"max_resources={self.max_resources_} epochs, not "
-                    f"min_resources={self.min_resources_}.",
-                    UserWarning,
-                    stacklevel=3,
-                )
-            self.min_resources_ = self.max_resources_
-        elif self.min_resources == "exhaust":
-            last = self.max_resources_ // factor ** (n_required - 1)
-            self.min_resources_ = max(self.min_resources_, int(last))
-        n_possible = 1 + floor(log(self.max_resources_ // self.min_resources_, factor))
-        n_iterations = n_required if self.aggressive_elimination else min(n_possible, n_required)
-        self.n_required_iterations_ = n_required
-        self.n_possible_iterations_ = n_possible
-        self.n_iterations_ = n_iterations
-        self.n_resources_, self.n_candidates_ = [], []
-        n = n_candidates
-        for itr in range(n_iterations):
-            power = max(0, itr - n_required + n_possible) if self.aggressive_elimination else itr
-            self.n_resources_.append(min(int(factor**power * self.min_resources_),
-                                         self.max_resources_))  # fmt: skip
-            self.n_candidates_.append(n)
-            n = ceil(n / factor)
-        self.n_remaining_candidates_ = n
+        if n_candidates == 1 and self.min_resources_ != self.max_resources_ and given:
+            warnings.warn(
+                f"One candidate in param_grid: nothing to halve; it trains for "
+                f"max_resources={self.max_resources_} epochs, not "
+                f"min_resources={self.min_resources_}.",
+                UserWarning,
+                stacklevel=3,
+            )
+        exhaust = self.min_resources == "exhaust"
+        plan = halving_schedule(n_candidates, self.max_resources_, self.factor,
+                                None if exhaust else self.min_resources_,
+                                self.aggressive_elimination)  # fmt: skip
+        self.min_resources_ = plan.min_resources
+        self.n_required_iterations_ = plan.n_required_iterations
+        self.n_possible_iterations_ = plan.n_possible_iterations
+        self.n_iterations_ = len(plan.n_resources)
+        self.n_resources_, self.n_candidates_ = plan.n_resources, plan.n_candidates
+        self.n_remaining_candidates_ = plan.n_remaining_candidates
         if self.verbose:
             print(f"[{type(self).__name__}] epochs {self.n_resources_}, candidates "
                   f"{self.n_candidates_}")  # fmt: skip

@@ -23,7 +23,7 @@ from jaxmlp.core.validation import check_nonnegative, check_positive, check_rate
 from jaxmlp.data import Split
 from jaxmlp.workflows.fit import History, TrainConfig, history, init_params, tutorial_program
 
-__all__ = ["ManyFitResult", "fit_many"]
+__all__ = ["ManyFitResult", "ManyRun", "fit_many", "run_many"]
 
 
 class ManyFitResult(NamedTuple):
@@ -118,18 +118,68 @@ def fit_many(
                "b2": b2, "alpha": alpha, "dropout": dropout,
                "beta": 1.0 if beta is None else beta}  # fmt: skip
     settings, weights = _settings(columns, weights, split.X_train.shape[0])
-    M = len(settings["seed"])
-    program = tutorial_program(network, optimizers.factory(optimizer), split, config,
-                               bool((settings["alpha"] != 0).any()),
-                               bool((settings["dropout"] > 0).any()), beta is not None,
-                               None)  # fmt: skip
-    data = HostData.padded(split.X_train, config.targets(split.y_train))
-    test = HostData.padded(split.X_test, config.targets(split.y_test))
+    run = run_many(network, split, config, optimizer, settings, weights,
+                   [None] * len(settings["seed"]), config.epochs,
+                   models_per_program=models_per_program, progress=progress,
+                   n_jobs=n_jobs, swish_beta=beta is not None)  # fmt: skip
     epoch = np.arange(config.eval_every, config.epochs + 1, config.eval_every)
     if config.epochs % config.eval_every:
         epoch = np.append(epoch, config.epochs)
-    metrics = np.full((M, len(epoch), 4), np.nan, np.float32)
+    metrics = np.full((len(run.params), len(epoch), 4), np.nan, np.float32)
+    for i, rows in enumerate(run.metrics):
+        if rows is not None:
+            h = history(rows)
+            metrics[i, : len(h.epoch)] = np.stack(h[1:], axis=1)
+    stacked = jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]),
+                                     *run.params)  # fmt: skip
+    h = History(epoch, metrics[..., 0], metrics[..., 1], metrics[..., 2], metrics[..., 3])
+    return ManyFitResult(stacked, h, settings, run.diverged_at)
+
+
+class ManyRun(NamedTuple):
+    """What :func:`run_many` returns for M models.
+
+    Attributes
+    ----------
+    params : list of pytree
+        Each model's parameters after the run (its starting ones if it diverged).
+    metrics : list of ndarray or None
+        Each model's per-epoch metrics of this run, shape (n_epochs_run, 2, 2): sets
+        (train, test) x (loss, score), nan where not evaluated; None if it diverged.
+    states : list of State or None
+        Each model's whole training state to continue from; None if it diverged.
+    diverged_at : ndarray of shape (M,), int
+        Epoch (counted from the model's first) with a non-finite loss, 0 if none.
+    """
+
+    params: list
+    metrics: list
+    states: list
+    diverged_at: np.ndarray
+
+
+def run_many(network: Network, split: Split, config: TrainConfig, optimizer: str,
+             settings: dict, weights: np.ndarray | None, states: list, epochs: int, *,
+             models_per_program: int | str = "auto",
+             progress: Callable[[int, int], None] | None = None, n_jobs: int | None = None,
+             swish_beta: bool = False, chunk_epochs: int | None = None) -> ManyRun:  # fmt: skip
+    """Train the M models of checked ``settings`` (see :func:`_settings`) for ``epochs``
+    epochs: model ``i`` from ``states[i]`` (a :class:`ManyRun` state: it continues with
+    its weights, optimizer moments, shuffling key and epoch count) or, where None, from
+    fresh parameters of its seed. Runs of r0, then r1 more epochs equal one run of
+    r0 + r1 (successive halving's rungs). ``swish_beta``: the settings' ``beta`` sets
+    each model's swish slope (else the network's). ``chunk_epochs`` (default ``config.epochs``)
+    is the epochs per compiled call: the same for every rung, one compilation."""
+    M = len(settings["seed"])
+    program = tutorial_program(network, optimizers.factory(optimizer), split, config,
+                               bool((settings["alpha"] != 0).any()),
+                               bool((settings["dropout"] > 0).any()),
+                               swish_beta, chunk_epochs)  # fmt: skip
+    data = HostData.padded(split.X_train, config.targets(split.y_train))
+    test = HostData.padded(split.X_test, config.targets(split.y_test))
     params_out: list = [None] * M
+    metrics: list = [None] * M
+    states_out: list = [None] * M
     jobs = []
     for i in range(M):
         hyper = Hyper(
@@ -142,16 +192,20 @@ def fit_many(
             swish_beta=float(settings["beta"][i]),
         )
         seed = int(settings["seed"][i])
-        params_out[i] = init_params(network.init, split.n_features, seed)
+        if states[i] is None:
+            params_out[i] = init_params(network.init, split.n_features, seed)
+        else:
+            params_out[i] = states[i].params
         rows = data if weights is None else data._replace(W=weights[i])
 
         def finish(result, i=i) -> None:
-            h = history(result.metrics)
-            metrics[i, : len(h.epoch)] = np.stack(h[1:], axis=1)
+            metrics[i] = result.metrics
             params_out[i] = result.state.params
+            states_out[i] = result.state
 
-        jobs.append(Job(program, hyper, None, rows, (rows, test), config.epochs,
-                        np.dtype(np.float32), "", finish, params=params_out[i],
+        jobs.append(Job(program, hyper, states[i], rows, (rows, test), epochs,
+                        np.dtype(np.float32), "", finish,
+                        params=params_out[i] if states[i] is None else None,
                         seed=seed))  # fmt: skip
     errors = run_jobs(jobs, models_per_program=models_per_program, progress=progress,
                       n_jobs=n_jobs)  # fmt: skip
@@ -160,10 +214,7 @@ def fit_many(
             raise e
     diverged = np.array([e.epoch if isinstance(e, DivergenceError) else 0 for e in errors],
                         np.int32)  # fmt: skip
-    stacked = jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]),
-                                     *params_out)  # fmt: skip
-    h = History(epoch, metrics[..., 0], metrics[..., 1], metrics[..., 2], metrics[..., 3])
-    return ManyFitResult(stacked, h, settings, diverged)
+    return ManyRun(params_out, metrics, states_out, diverged)
 
 
 def _settings(columns: dict, weights: Any, n_train: int) -> tuple[dict, np.ndarray | None]:

@@ -16,11 +16,13 @@ from collections.abc import Callable
 import jax
 import numpy as np
 
+from jaxmlp.core.halving import HalvingSchedule, halving_schedule
 from jaxmlp.core.nn import mlp
 from jaxmlp.core.optimizers import check_optimizer
+from jaxmlp.core.validation import check_nonnegative, check_positive, check_rate
 from jaxmlp.data import Split
 from jaxmlp.workflows.fit import History, TrainConfig
-from jaxmlp.workflows.fit_many import fit_many
+from jaxmlp.workflows.fit_many import ManyRun, run_many
 
 __all__ = ["GRID_FIELDS", "SweepConfig", "SweepResult", "run_sweep", "table_split"]
 
@@ -32,7 +34,9 @@ class SweepConfig:
     """The grid and how each model trains.
 
     Every combination of ``hidden`` x ``lr`` x ``alpha`` x ``momentum`` is a grid cell;
-    each cell trains ``seeds`` models (seeds 0 .. seeds-1).
+    each cell trains ``seeds`` models (seeds 0 .. seeds-1). With ``halving`` the cells
+    race in rungs of successive halving (``factor``: the share kept and the epochs'
+    growth per rung) and only the last rung's cells reach ``epochs``.
     """
 
     hidden: tuple[tuple[int, ...], ...] = ((64,),)
@@ -47,6 +51,8 @@ class SweepConfig:
     eval_every: int = 1
     models_per_program: int | str = "auto"
     n_jobs: int | None = None
+    halving: bool = False
+    factor: float = 3.0
 
     def cells(self) -> list[dict]:
         """The grid cells in row-major order of :data:`GRID_FIELDS`."""
@@ -76,6 +82,10 @@ class SweepResult:
         Compiled programs (one per architecture).
     fit_time_s : float
         Wall time of all training, compilation included.
+    epochs_trained : ndarray of shape (n_cells,), int
+        Epochs each cell trained (``config.epochs`` for all without halving).
+    rungs : list of (int, int)
+        Epochs reached and cells trained at each rung of halving (one rung without).
     """
 
     config: SweepConfig
@@ -87,6 +97,8 @@ class SweepResult:
     n_classes: int
     n_programs: int
     fit_time_s: float
+    epochs_trained: np.ndarray
+    rungs: list
 
     @property
     def regression(self) -> bool:
@@ -103,8 +115,15 @@ class SweepResult:
         return "r2" if self.regression else "acc"
 
     def final(self, field: str) -> np.ndarray:
-        """Last evaluated value of a history field, shape (n_cells, n_seeds)."""
-        return getattr(self.history, field)[:, :, -1]
+        """Last evaluated value of a history field, shape (n_cells, n_seeds): at each
+        cell's last epoch (a cell halving stopped early: at its last rung)."""
+        last = np.searchsorted(self.history.epoch, self.epochs_trained, side="right") - 1
+        values = getattr(self.history, field)
+        return values[np.arange(len(self.cells)), :, np.maximum(last, 0)]
+
+    def survivors(self) -> np.ndarray:
+        """The cells that trained the most epochs (all of them without halving), (k,)."""
+        return np.flatnonzero(self.epochs_trained == self.epochs_trained.max())
 
     def cell_scores(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean and std over non-diverged seeds of the final validation accuracy (R² for
@@ -115,10 +134,12 @@ class SweepResult:
             return np.nanmean(acc, axis=1), np.nanstd(acc, axis=1)
 
     def best_cell(self) -> int:
+        """The best of :meth:`survivors` by mean validation score."""
         mean, _ = self.cell_scores()
-        if np.isnan(mean).all():
-            return 0
-        return int(np.nanargmax(mean))
+        last = self.survivors()
+        if np.isnan(mean[last]).all():
+            return int(last[0])
+        return int(last[np.nanargmax(mean[last])])
 
     def rows(self) -> list[dict]:
         """One row per model for the results table (None where a model diverged)."""
@@ -136,6 +157,7 @@ class SweepResult:
                     "val_loss": number(self.final("test_loss")[c, s]),
                     f"train_{self.score_key}": number(self.final("train_acc")[c, s]),
                     f"val_{self.score_key}": number(self.final("test_acc")[c, s]),
+                    "epochs": int(self.epochs_trained[c]),
                     "diverged_at_epoch": int(self.diverged_at[c, s]),
                 })  # fmt: skip
         return out
@@ -154,6 +176,11 @@ def run_sweep(
 ) -> SweepResult:
     """Train the grid on ``split`` (test part = validation set) and collect the results.
 
+    With ``config.halving`` the cells race in rungs (:func:`~jaxmlp.core.halving.
+    halving_schedule`): after each rung the best ``1 / factor`` of the cells by mean
+    validation score over their seeds continue from their whole training state, the
+    others stop; a survivor's models end as if trained ``epochs`` epochs in one run.
+
     Raises
     ------
     ValueError
@@ -164,57 +191,101 @@ def run_sweep(
     regression = split.meta.get("task") == "regression"
     n_classes = 1 if regression else int(max(split.y_train.max(), split.y_test.max())) + 1
     cells = config.cells()
-    S = config.seeds
-    train_cfg = TrainConfig(epochs=config.epochs, batch_size=config.batch_size,
+    S, E = config.seeds, config.epochs
+    train_cfg = TrainConfig(epochs=E, batch_size=config.batch_size,
                             eval_every=config.eval_every,
                             loss="squared" if regression else "softmax")  # fmt: skip
-    histories: list = [None] * len(cells)
-    diverged = np.zeros((len(cells), S), np.int32)
-    params_by_cell: dict[int, tuple] = {}
-    start = time.perf_counter()
-    total = len(cells) * S
-    done = 0
-    for hidden in config.hidden:
-        net = (
-            mlp(hidden, config.activation, n_outputs=1)
-            if regression
+    schedule = (halving_schedule(len(cells), E, config.factor) if config.halving
+                else HalvingSchedule([E], [len(cells)], E, 1, 1, len(cells)))  # fmt: skip
+    nets = {hidden: mlp(hidden, config.activation, n_outputs=1) if regression
             else mlp(hidden, config.activation, n_classes)
-        )
-        mine = [i for i, c in enumerate(cells) if c["hidden"] == hidden]
-        lr = np.repeat([cells[i]["lr"] for i in mine], S)
-        alpha = np.repeat([cells[i]["alpha"] for i in mine], S)
-        momentum = np.repeat([cells[i]["momentum"] for i in mine], S)
-        seeds = np.tile(np.arange(S), len(mine))
-
-        def on_block(k: int, n: int, base: int = done) -> None:
-            if progress is not None:
-                progress(base + k, total)
-
-        # the grid's momentum is Adam's beta_1 for the Adam family
-        first_moment = {"b1": momentum} if "b1" in _arguments(config.optimizer) else {}
-        res = fit_many(net, split, train_cfg, optimizer=config.optimizer, seeds=seeds,
-                       learning_rate=lr, alpha=alpha, momentum=momentum, **first_moment,
-                       models_per_program=config.models_per_program,
-                       progress=on_block, n_jobs=config.n_jobs)  # fmt: skip
-        done += len(mine) * S
-        for j, c in enumerate(mine):
-            rows = slice(j * S, (j + 1) * S)
-            histories[c] = tuple(getattr(res.history, f)[rows] for f in History._fields[1:])
-            diverged[c] = res.diverged_at[rows]
-            params_by_cell[c] = (net, jax.tree_util.tree_map(lambda a, r=rows: a[r], res.params))
-        epoch = res.history.epoch
+            for hidden in config.hidden}  # fmt: skip
+    metrics = np.full((len(cells), S, E, 4), np.nan, np.float32)
+    diverged = np.zeros((len(cells), S), np.int32)
+    states: list = [[None] * S for _ in cells]
+    params: list = [[None] * S for _ in cells]
+    trained = np.zeros(len(cells), np.int32)
+    alive = list(range(len(cells)))
+    total, done = sum(schedule.n_candidates) * S, 0
+    start = time.perf_counter()
+    for rung, epochs in enumerate(schedule.n_resources):
+        if rung:  # the best 1/factor of the cells go on
+            scores = _mean_scores(metrics, diverged, alive, trained[alive[0]])
+            keep = np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")
+            alive = sorted(alive[i] for i in keep[: schedule.n_candidates[rung]])
+        for hidden, net in nets.items():
+            mine = [c for c in alive if cells[c]["hidden"] == hidden]
+            models = [(c, s) for c in mine for s in range(S) if not diverged[c, s]]
+            if not models:
+                continue
+            run = _run_models(net, split, train_cfg, config, [cells[c] for c, _ in models],
+                              [s for _, s in models], [states[c][s] for c, s in models],
+                              epochs - trained[mine[0]], schedule.min_resources, done,
+                              total, progress)  # fmt: skip
+            for k, (c, s) in enumerate(models):
+                if run.metrics[k] is not None:
+                    rows = run.metrics[k].reshape(len(run.metrics[k]), 4)
+                    first = trained[c]
+                    metrics[c, s, first : first + len(rows)] = rows[:, [0, 2, 1, 3]]
+                params[c][s], states[c][s] = run.params[k], run.states[k]
+                diverged[c, s] = run.diverged_at[k]  # counted from the model's first epoch
+            done += len(mine) * S
+        trained[alive] = epochs
     fit_time = time.perf_counter() - start
-    history = History(epoch, *(np.stack([h[k] for h in histories]) for k in range(4)))
+    epoch = np.arange(config.eval_every, E + 1, config.eval_every)
+    if E % config.eval_every:
+        epoch = np.append(epoch, E)
+    evaluated = metrics[:, :, epoch - 1]
+    history = History(epoch, *(evaluated[..., k] for k in range(4)))
 
     def member_proba(cell: int, X: np.ndarray) -> np.ndarray:
-        net, params = params_by_cell[cell]
-        keep = np.flatnonzero(diverged[cell] == 0)
-        kept = jax.tree_util.tree_map(lambda a: a[keep], params)
+        net = nets[cells[cell]["hidden"]]
+        keep = [s for s in range(S) if diverged[cell, s] == 0]
+        kept = jax.tree_util.tree_map(lambda *a: np.stack(a), *(params[cell][s] for s in keep))
         logits = jax.vmap(net.apply, in_axes=(0, None))(kept, np.asarray(X, np.float32))
         return np.asarray(jax.nn.softmax(logits, axis=-1))
 
+    rungs = list(zip(schedule.n_resources, schedule.n_candidates, strict=True))
     return SweepResult(config, split, cells, history, diverged, member_proba, n_classes,
-                       len(config.hidden), fit_time)  # fmt: skip
+                       len(config.hidden), fit_time, trained, rungs)  # fmt: skip
+
+
+def _mean_scores(metrics: np.ndarray, diverged: np.ndarray, cells: list[int],
+                 epochs: int) -> np.ndarray:  # fmt: skip
+    """Mean validation score over the non-diverged seeds of ``cells`` at ``epochs`` (nan
+    where every seed diverged), shape (len(cells),)."""
+    score = metrics[cells, :, epochs - 1, 3]
+    score = np.where(diverged[cells] > 0, np.nan, score)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(score, axis=1)
+
+
+def _run_models(net, split: Split, train_cfg: TrainConfig, config: SweepConfig,
+                cells: list[dict], seeds: list[int], states: list, epochs: int,
+                chunk: int, done: int, total: int,
+                progress: Callable[[int, int], None] | None) -> ManyRun:  # fmt: skip
+    """One architecture's models (one per ``cells[k]``, ``seeds[k]``) trained ``epochs``
+    more epochs, from ``states`` where given."""
+    momentum = np.array([c["momentum"] for c in cells])
+    columns = {"seed": np.array(seeds), "learning_rate": np.array([c["lr"] for c in cells]),
+               "momentum": momentum, "b1": momentum if "b1" in _arguments(config.optimizer)
+               else 0.9, "b2": 0.999, "alpha": np.array([c["alpha"] for c in cells]),
+               "dropout": 0.0, "beta": 1.0}  # fmt: skip
+    settings = {k: np.broadcast_to(np.asarray(v), (len(cells),)).copy()
+                for k, v in columns.items()}  # fmt: skip
+    check_positive("learning_rate", settings["learning_rate"], "0.01")
+    check_rate("momentum", settings["momentum"], "0.9")
+    check_nonnegative("alpha", settings["alpha"], "1e-4")
+
+    def on_block(k: int, n: int) -> None:
+        if progress is not None:
+            progress(min(done + k, total), total)
+
+    return run_many(net, split, train_cfg, config.optimizer, settings, None, states, epochs,
+                    models_per_program=config.models_per_program, progress=on_block,
+                    n_jobs=config.n_jobs,
+                    chunk_epochs=chunk if config.halving else None)  # fmt: skip
 
 
 def table_split(path: str, target: str, test_size: float,
