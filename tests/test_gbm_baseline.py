@@ -51,3 +51,49 @@ def test_gradient_boosting_row_is_scikit_learns_own_fit_on_the_same_split(tmp_pa
     said = next(ln for ln in quiet_off.stdout.splitlines() if ln.startswith("best on"))
     winners = [k for k, v in scores.items() if v == best]
     assert any(f"best on the validation rows: {w} (accuracy {best:.4f}" in said for w in winners)
+
+
+def test_a_model_worse_than_gradient_boosting_is_said_to_be_worse(tmp_path):
+    """Issue #27 item 3: one epoch at a tiny learning rate is far below gradient boosting on
+    a table it separates; the command says so on stderr, in --json and atop the report."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((400, 3))
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    df["label"] = np.where(X[:, 0] > 0.2, "yes", "no")
+    path = tmp_path / "t.csv"
+    df.to_csv(path, index=False)
+    done = subprocess.run([sys.executable, "-m", "jaxmlp.cli", "train", str(path), "--target",
+                           "label", "--max-iter", "1", "--lr", "1e-6", "--ensemble", "1",
+                           "--out", str(tmp_path / "m"), "--json"], capture_output=True,
+                          text=True, timeout=240)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    jx, gbm = summary["validation"]["accuracy"], summary["gradient_boosting"]["accuracy"]
+    assert gbm - jx > 0.01  # the premise: a clear shortfall
+    short = summary["shortfall"]
+    assert short["metric"] == "accuracy" and short["baseline"] == gbm
+    assert np.isclose(short["by"], gbm - jx) and short["below_zero"] is False
+    said = " ".join(done.stderr.split())
+    assert (f"Warning: The model written is worse than gradient boosting on the same "
+            f"validation rows: accuracy {jx:.4f} against {gbm:.4f}") in said  # fmt: skip
+    report = (tmp_path / "m" / "report.html").read_text()
+    assert 'id="shortfall"><strong>The model written is worse than gradient boosting' in report
+
+
+def test_shortfall_margins():
+    from jaxmlp.workflows.shortfall import shortfall
+
+    # within 0.01 of gradient boosting, or above it: nothing to say
+    assert shortfall({"accuracy": 0.905}, {"accuracy": 0.91}, False) is None
+    assert shortfall({"accuracy": 0.95}, {"accuracy": 0.91}, False) is None
+    assert shortfall({"accuracy": 0.5}, None, False) is None  # no baseline to compare
+    short = shortfall({"accuracy": 0.89}, {"accuracy": 0.91}, False)
+    assert short is not None and np.isclose(short["by"], 0.02)
+    # a regressor: an R² below 0 is said even without a baseline
+    neg = shortfall({"r2": -0.25}, None, True)
+    assert neg is not None and neg["below_zero"] and neg["baseline"] is None
+    assert "R² of -0.2500 is below 0" in neg["message"]
+    both = shortfall({"r2": -0.25}, {"r2": 0.6}, True)
+    assert both is not None and both["below_zero"] and np.isclose(both["by"], 0.85)
+    assert "HistGradientBoostingRegressor" in both["message"]
+    assert shortfall({"r2": 0.595}, {"r2": 0.6}, True) is None

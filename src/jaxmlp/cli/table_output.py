@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from jaxmlp.cli.common import err, out
+from jaxmlp.workflows.shortfall import shortfall
 
 __all__ = ["best_line", "prepared", "print_evaluation", "print_trained"]
 
@@ -81,6 +82,9 @@ def print_trained(result: Any, out_dir: Path, seconds: float, say: Any, as_json:
         _regression_lines(jx, sk, gbm, say)
     else:
         _classification_lines(jx, sk, gbm, say)
+    short = shortfall(jx, gbm, result.model.regression)
+    if short is not None:  # said even with --quiet: a worse model is never taken away unsaid
+        err.print(f"Warning: {short['message']}", soft_wrap=True)
     say(f"wrote {out_dir}/ (model.json, arrays.safetensors, report.html) in {seconds:.1f} s; "
         f"open {out_dir / 'report.html'}")  # fmt: skip
     if as_json:
@@ -92,7 +96,8 @@ def print_trained(result: Any, out_dir: Path, seconds: float, say: Any, as_json:
                                    "sklearn": None if not sk else {k: sk[k] for k in keys},
                                    "gradient_boosting": None if not gbm else
                                    {k: gbm[k] for k in keys},
-                                   "fit_time_s": jx["fit_time_s"]}))  # fmt: skip
+                                   "fit_time_s": jx["fit_time_s"],
+                                   "shortfall": short}))  # fmt: skip
 
 
 def _classification_lines(jx: dict, sk: dict | None, gbm: dict | None, say: Any) -> None:

@@ -28,6 +28,7 @@ from jaxmlp.reports.table_regression import (
     render_regression_report,
     restored_epoch,
 )
+from jaxmlp.workflows.shortfall import shortfall
 from jaxmlp.workflows.table import TableTrainResult
 
 __all__ = [
@@ -247,6 +248,7 @@ def write_table_model(result: TableTrainResult, out_dir: str | Path, *, overwrit
         summary["sklearn"] = result.sklearn
     if result.gbm is not None:
         summary["gbm"] = result.gbm
+    summary["shortfall"] = shortfall(result.metrics, result.gbm, result.model.regression)
     split = result.table.split
     report = table_report(result.model, f"jaxmlp train: {Path(result.model.info['source']).name}",
                           summary, result.table.frames[1], split.y_test, result.proba,

@@ -39,6 +39,10 @@ def columns_table(data: dict) -> str:
 
 
 def warnings_list(summary: dict) -> str:
-    """The table's warnings as a list ('' without any)."""
+    """The table's warnings as a list ('' without any), after the model's shortfall
+    against the baselines in bold (:func:`~jaxmlp.workflows.shortfall.shortfall`)."""
+    short = summary.get("shortfall")
+    top = (f'<p class="warn" id="shortfall"><strong>{html.escape(short["message"])}</strong>'
+           "</p>" if short else "")  # fmt: skip
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in summary.get("warnings", []))
-    return f'<ul class="warn">{notes}</ul>' if notes else ""
+    return top + (f'<ul class="warn">{notes}</ul>' if notes else "")
