@@ -242,7 +242,7 @@ def write_table_model(result: TableTrainResult, out_dir: str | Path, *, overwrit
                       settings: dict | None = None) -> Path:  # fmt: skip
     """Save the model of :func:`~jaxmlp.workflows.table.train_table` with its report as
     ``out_dir`` (see :func:`jaxmlp.save`)."""
-    summary = {"jaxmlp": result.metrics, "data": result.data,
+    summary: dict[str, Any] = {"jaxmlp": result.metrics, "data": result.data,
                "warnings": result.table.warnings}  # fmt: skip
     if result.sklearn is not None:
         summary["sklearn"] = result.sklearn
