@@ -123,6 +123,13 @@ def train(
                                  "each stopped on its own held-out rows; predictions "
                                  "averaged (default 4; 1: one network).")
     ] = None,
+    time_budget: Annotated[
+        float | None, typer.Option(
+            metavar="SECONDS",
+            callback=opt.number(opt.positive, "--time-budget", "--time-budget 60"),
+            help="Most seconds of training, compiling included (reading, baselines and "
+                 "writing come on top): stops when one more epoch would not fit.")
+    ] = None,
     class_weight: Annotated[str | None, typer.Option(help="'balanced' or omit.")] = None,
     random_state: Annotated[int, typer.Option(help="Seed.")] = 0,
     dtype: Annotated[
@@ -192,6 +199,8 @@ def train(
         params["max_iter"] = params["max_iter"] or 200
     check_params({**params, "n_iter_no_change": params["n_iter_no_change"] or 10,
                   "max_iter": params["max_iter"] or 200})  # fmt: skip
+    if time_budget is not None:
+        _check_time_budget(params, stream or rank is not None)
     if not rank:
         _check_out(out_dir, force)
     from jaxmlp.workflows.table import TableTrainConfig
@@ -209,6 +218,8 @@ def train(
                            max_onehot=max_onehot)  # fmt: skip
     if ensemble is not None:
         run = dataclasses.replace(run, ensemble=ensemble)
+    if time_budget is not None:
+        run = dataclasses.replace(run, time_budget=time_budget)
     if stream:
         convert_csv(data, not (quiet or as_json))
     try:
@@ -230,6 +241,19 @@ def train(
     except ModelFileError as e:
         fail(str(e))
     print_trained(result, out_dir, time.perf_counter() - t0, say, as_json)
+
+
+def _check_time_budget(params: dict, elsewhere: bool) -> None:
+    """``--time-budget`` trains in rungs that continue each other: in memory, with a
+    solver that keeps its state (not L-BFGS)."""
+    if elsewhere:
+        fail("--time-budget trains the table in memory on this process; drop --stream / "
+             "--coordinator-address, or drop --time-budget and cap the epochs with "
+             "--max-iter.")  # fmt: skip
+    if params.get("solver") == "lbfgs":
+        fail("--time-budget trains in rungs that continue each other, which --solver lbfgs "
+             "cannot (L-BFGS keeps no state between fits); use --solver adam or sgd, or "
+             "cap L-BFGS with --max-iter.")  # fmt: skip
 
 
 def _train(run: Any, params: dict, show_progress: bool, say: Any,

@@ -133,23 +133,65 @@ class BaseEnsemble(BaseEstimator):
                                 eval_set=eval_set, callback=callback)  # fmt: skip
         self._keep_members(members, errors)
 
-    def _keep_members(self, members: list, errors: list) -> None:
-        self.diverged_members_ = []
+    def _resume(self, X, y, max_iter: int, sample_weight=None, eval_set=None,
+                callback=None) -> typing.Self:  # fmt: skip
+        """Continue the kept members of a fitted ensemble on the same X, y (and
+        ``sample_weight``) from their whole training state until each has trained
+        ``max_iter`` epochs in all (see ``fit_estimators(resume=True)``): fits to r0, then
+        r1 epochs end as one fit of r1 epochs, curves and ``n_iter_`` included. A member
+        that diverges now is left out as ``fit`` leaves it out. Returns self.
+
+        Raises
+        ------
+        ValueError
+            For a ``bootstrap`` ensemble (its resamples are not kept), or ``max_iter``
+            below the epochs already trained.
+        DivergenceError
+            If every member has diverged.
+        """
+        check_is_fitted(self)
+        if self.bootstrap:
+            raise ValueError(f"{type(self).__name__}(bootstrap=True) cannot continue its "
+                             "members (their resamples are not kept); fit it again with "
+                             "more epochs instead.")  # fmt: skip
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], reset=False,
+                             dtype=(np.float64, np.float32))  # fmt: skip
+        w = None if sample_weight is None else _check_sample_weight(sample_weight, X)
+        members = list(self.estimators_)
+        for member in members:
+            member.set_params(max_iter=int(max_iter))
+        kept = [i for i in range(self.n_estimators) if i not in self.diverged_members_]
+        errors = fit_estimators([(m, X, y, w) for m in members], params_checked=True,
+                                models_per_program=self.models_per_program,
+                                n_jobs=self.n_jobs, eval_set=eval_set, callback=callback,
+                                resume=True)  # fmt: skip
+        self._keep_members(members, errors, kept, self.diverged_members_)
+        return self
+
+    def _keep_members(self, members: list, errors: list, indices: list | None = None,
+                      diverged: list | None = None) -> None:  # fmt: skip
+        """Keep the members that trained (``estimators_``); record the diverged ones by
+        their index among the ``n_estimators`` (``indices``: the members', default
+        0, 1, ...; ``diverged``: those that diverged before) and warn where any did now."""
+        before = list(diverged or [])
+        self.diverged_members_ = list(before)
         self.estimators_ = []
-        for i, (member, error) in enumerate(zip(members, errors, strict=True)):
+        where = range(len(members)) if indices is None else indices
+        for i, member, error in zip(where, members, errors, strict=True):
             if error is None:
                 self.estimators_.append(member)
             elif isinstance(error, DivergenceError):
                 self.diverged_members_.append(i)
             else:
                 raise error
+        self.diverged_members_.sort()
         if not self.estimators_:
             first = errors[0]
             raise DivergenceError(
                 first.epoch if isinstance(first, DivergenceError) else 0,
                 " Every member of the ensemble diverged; lower learning_rate_init.",
             )
-        if self.diverged_members_:
+        if len(self.diverged_members_) > len(before):
             warnings.warn(
                 f"{len(self.diverged_members_)} of {self.n_estimators} ensemble members "
                 f"diverged (members {self.diverged_members_}) and are left out of the "

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from jaxmlp.sklearn.budget import fit_within
 from jaxmlp.sklearn.classifier import checked_classifier
 from jaxmlp.sklearn.ensemble import MLPEnsembleClassifier
 from jaxmlp.sklearn.ensemble_regressor import MLPEnsembleRegressor
@@ -90,37 +91,42 @@ class FitOutcome:
 
 def fit_members(params: dict, regression: bool, ensemble: int, X_tr: np.ndarray,
                 y_tr: np.ndarray, X_te: np.ndarray | None, y_te: np.ndarray | None,
-                devices: int | None,
-                progress: Callable[[int, float], None] | None) -> FitOutcome:  # fmt: skip
+                devices: int | None, progress: Callable[[int, float], None] | None,
+                time_budget: float | None = None) -> FitOutcome:  # fmt: skip
     """Fit ``ensemble`` members of ``params`` (one plain estimator when ``ensemble`` is 1)
     on rows ``X_tr`` (n, d) and targets ``y_tr`` (n,), watching the training rows and
     ``(X_te, y_te)`` (if given; at most :data:`CURVE_ROWS` of each) after every epoch;
-    ``progress(epochs, loss)`` after every chunk of epochs."""
+    ``progress(epochs, loss)`` after every chunk of epochs.
+
+    With ``time_budget`` (seconds of this fit, compilation included) the members train in
+    rungs that continue each other and end within it
+    (:func:`jaxmlp.sklearn.budget.fit_within`); a note says where it cut the fit short."""
     make = checked_regressor if regression else checked_classifier
     member = make(**params)
     member.set_params(devices=devices if (devices or 1) > 1 else None)
     evals = [_sample(X_tr, y_tr)]
     if X_te is not None and y_te is not None:
         evals.append(_sample(X_te, y_te))
+    estimator: Any = member
+    if ensemble > 1:
+        cls = MLPEnsembleRegressor if regression else MLPEnsembleClassifier
+        estimator = cls(member, n_estimators=ensemble, random_state=params.get("random_state"))
+    budget_notes: list[str] = []
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if ensemble > 1:
-            cls = MLPEnsembleRegressor if regression else MLPEnsembleClassifier
-            estimator: Any = cls(member, n_estimators=ensemble,
-                                 random_state=params.get("random_state"))  # fmt: skip
-            estimator.fit(X_tr, y_tr, eval_set=evals, callback=progress)
-            for m in estimator.estimators_:
-                m.set_params(devices=None)
-            estimator.estimator.set_params(devices=None)
+        if time_budget is not None:
+            budget_notes = fit_within(estimator, X_tr, y_tr, evals, time_budget, progress)
         else:
-            estimator = member.fit(X_tr, y_tr, callback=progress, eval_set=evals)
-            estimator.set_params(devices=None)  # where it trained is not part of the model
+            estimator.fit(X_tr, y_tr, eval_set=evals, callback=progress)
     fit_time = time.perf_counter() - t0
+    for m in [member, *getattr(estimator, "estimators_", [])]:
+        m.set_params(devices=None)  # where it trained is not part of the model
     notes = sorted({str(w.message).splitlines()[0] for w in caught
                     if "converge" in str(w.message).lower()
                     or "Maximum iterations" in str(w.message)})  # fmt: skip
-    return FitOutcome(estimator, fit_time, notes, getattr(estimator, "eval_curves_", None))
+    return FitOutcome(estimator, fit_time, notes + budget_notes,
+                      getattr(estimator, "eval_curves_", None))  # fmt: skip
 
 
 def _sample(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -28,6 +28,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
+from jaxmlp.core.validation import check_positive
 from jaxmlp.data.prepare import PreparedTable, fit_preprocessor
 from jaxmlp.data.schema import SCALINGS, Schema, clean_features, infer_schema
 from jaxmlp.sklearn.table_fit import ENSEMBLE, early_stopping_rows, fit_members, table_params
@@ -74,6 +75,11 @@ class TableModel(BaseEstimator):
         the members (``solver``, ``momentum``, ``dropout``, ...).
     random_state : int or None, default=None
         Seeds the members (and the target encoder's folds).
+    time_budget : float or None, default=None
+        Most seconds the training may take (compilation included; reading and
+        preprocessing the table come on top): the members train in rungs that continue
+        each other and stop when not even one more epoch fits, with a note in
+        ``fit_notes_``. Needs a stochastic solver ('adam' or 'sgd'). None: no limit.
 
     Attributes
     ----------
@@ -86,6 +92,10 @@ class TableModel(BaseEstimator):
         The target's column name (``jaxmlp train``), or ``'y'`` for ``fit(X, y)``.
     n_iter_ : int
         Epochs of the longest-trained member.
+    fit_time_s_ : float
+        Seconds the training took (the preprocessing not included).
+    fit_notes_ : list of str
+        Notes on the fit: convergence, early stopping left out, the time budget.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when fitted on a DataFrame.
@@ -110,6 +120,7 @@ class TableModel(BaseEstimator):
         "datetime": ["array-like"],
         "mlp_params": [dict, None],
         "random_state": ["random_state"],
+        "time_budget": [Real, None],  # > 0: checked in _validate_params, with the fix
     }
     task = "classification"
 
@@ -117,7 +128,8 @@ class TableModel(BaseEstimator):
                  alpha=1e-4, learning_rate_init=1e-3, batch_size="auto", max_iter=None,
                  n_iter_no_change=None, early_stopping=True, validation_fraction=0.1,
                  dtype="float32", scaling="robust", max_onehot=50, categorical=(),
-                 numeric=(), datetime=(), mlp_params=None, random_state=None):  # fmt: skip
+                 numeric=(), datetime=(), mlp_params=None, random_state=None,
+                 time_budget=None):  # fmt: skip
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.ensemble = ensemble
@@ -136,8 +148,25 @@ class TableModel(BaseEstimator):
         self.datetime = datetime
         self.mlp_params = mlp_params
         self.random_state = random_state
+        self.time_budget = time_budget
 
     # ------------------------------------------------------------------ fitting
+
+    def _validate_params(self) -> None:
+        """scikit-learn's checks of the parameters, then ``time_budget``'s: > 0, and a
+        solver whose fit can continue."""
+        super()._validate_params()
+        budget = self.time_budget
+        if budget is None:
+            return
+        check_positive("time_budget", budget, "time_budget=60 (seconds of training; None: "
+                       "no limit)")  # fmt: skip
+        mlp = self.mlp_params or {}
+        if mlp.get("solver") == "lbfgs" and mlp.get("optimizer") is None:
+            raise ValueError(f"time_budget={budget!r} trains in rungs that continue each "
+                             "other, which solver='lbfgs' cannot (L-BFGS keeps no state "
+                             "between fits); use solver='adam' or 'sgd', or "
+                             "time_budget=None.")  # fmt: skip
 
     def member_params(self) -> dict:
         """Keyword arguments of each member (before :func:`table_params` fills in what
@@ -213,8 +242,9 @@ class TableModel(BaseEstimator):
         params = table_params(given, len(Xt))
         if X_val is not None:
             X_val = np.asarray(X_val, Xt.dtype)
+        budget = None if self.time_budget is None else float(self.time_budget)
         fitted = fit_members(params, regression, int(self.ensemble), Xt, y, X_val, y_val,
-                             devices, progress)  # fmt: skip
+                             devices, progress, time_budget=budget)  # fmt: skip
         self.estimator_, self.preprocessor_, self.schema_ = fitted.estimator, pre, schema
         self.target_, self.target_mean_, self.target_scale_ = target, mean, scale
         self.info_: dict = {}

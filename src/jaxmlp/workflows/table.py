@@ -72,6 +72,7 @@ class TableTrainConfig:
     max_onehot: int | None = 50  # more levels than this: target-encoded (--max-onehot)
     ensemble: int = ENSEMBLE  # members trained as one program, predictions averaged
     scaling: str = "robust"  # the numeric columns' (jaxmlp.data.schema.make_preprocessor)
+    time_budget: float | None = None  # most seconds of training (--time-budget); None: no limit
 
 
 @dataclasses.dataclass
@@ -248,7 +249,8 @@ def train_table(
     model = table_estimator(config.params, table.regression, ensemble=ensemble,
                             scaling=config.scaling, max_onehot=config.max_onehot,
                             categorical=config.categorical, numeric=config.numeric,
-                            datetime=config.datetime)  # fmt: skip
+                            datetime=config.datetime,
+                            time_budget=config.time_budget)  # fmt: skip
     model.fit_prepared(table, config.target, devices=config.devices, progress=progress)
     if table.regression:
         parts = regression_parts(model, table, config.baseline, sklearn_defaults(given))
