@@ -131,8 +131,10 @@ def jaxmlp_env(src: str | None) -> dict[str, str] | None:
 
 
 def jaxmlp_train(table: SuiteTable, folder: Path, extra: list[str], timeout: float,
-                 env: dict[str, str] | None) -> Result:  # fmt: skip
-    """``jaxmlp train`` on folder/train.csv, validated on folder/test.csv.
+                 env: dict[str, str] | None, test_file: bool = True) -> Result:  # fmt: skip
+    """``jaxmlp train`` on folder/train.csv, validated on folder/test.csv (``test_file``;
+    else on what it holds out of train.csv itself, or out of fold: then ``score`` is None
+    until ``jaxmlp predict`` scores test.csv).
 
     Returns
     -------
@@ -141,9 +143,10 @@ def jaxmlp_train(table: SuiteTable, folder: Path, extra: list[str], timeout: flo
         on failure), ``task`` and ``validation`` (as reported), ``fit_time_s``; ``error``
         when the command failed or reported another task.
     """
+    scored_on = ["--test-file", str(folder / "test.csv")] if test_file else []
     command = [JAXMLP, "train", str(folder / "train.csv"), "--target", table.target,
-               "--test-file", str(folder / "test.csv"), "--no-baseline", "--json",
-               "--out", str(folder / "model"), "--force", "--quiet", *extra]  # fmt: skip
+               *scored_on, "--no-baseline", "--json", "--out", str(folder / "model"),
+               "--force", "--quiet", *extra]  # fmt: skip
     run = timed_run(command, timeout, env)
     out: Result = {"seconds": run["seconds"], "score": None}
     if run["returncode"] != 0:
@@ -159,7 +162,9 @@ def jaxmlp_train(table: SuiteTable, folder: Path, extra: list[str], timeout: flo
     if summary.get("task") != table.task or key not in validation:
         return {**out, "error": f"jaxmlp train: task {summary.get('task')!r} "
                                 f"(expected {table.task!r}), validation {validation}"}  # fmt: skip
-    return {**out, "score": float(validation[key])}
+    out["reported"] = float(validation[key])  # its own validation: test.csv, or not
+    out["scored"] = summary.get("scored")
+    return {**out, "score": out["reported"] if test_file else None}
 
 
 def _same_labels(predicted: pd.Series, truth: pd.Series) -> np.ndarray:
@@ -303,11 +308,14 @@ def run_split(table: SuiteTable, seed: int, train: pd.DataFrame, test: pd.DataFr
         test.to_csv(folder / "test.csv", index=False)
         result: Result = {"seed": seed, "n_train": len(train), "n_test": len(test),
                           "load_before": os.getloadavg()[0]}  # fmt: skip
-        result["jaxmlp"] = jaxmlp_train(table, folder, extra, args.timeout, env)
+        result["jaxmlp"] = jaxmlp_train(table, folder, extra, args.timeout, env,
+                                        not args.no_test_file)  # fmt: skip
         if "error" not in result["jaxmlp"]:
             result["jaxmlp_predict"] = jaxmlp_predict(table, folder, test,
                                                       result["jaxmlp"]["score"], args.timeout,
                                                       env)  # fmt: skip
+            if args.no_test_file:  # scored by its predictions of the untouched test.csv
+                result["jaxmlp"]["score"] = result["jaxmlp_predict"].get("score")
         result["script"] = plain_script(table, folder, seed, args.timeout)
         # the baselines read the same files back, as the two processes did
         train_back, test_back = pd.read_csv(folder / "train.csv"), pd.read_csv(folder / "test.csv")
@@ -453,6 +461,7 @@ def _conditions(run: Result, tables: list[Result]) -> str:
         f" --big-splits {args['big_splits']} (over {args['big_rows']:,} rows)"
         if args.get("big_splits") is not None else "")  # fmt: skip
     flags += f' --jaxmlp-args "{args["jaxmlp_args"]}"' if args["jaxmlp_args"] else ""
+    flags += " --no-test-file" if args.get("no_test_file") else ""
     return (f"- Run {run['date']} ({run['seconds'] / 60:.0f} min, {len(names)} tables, "
             f"{flags}; jaxmlp {run['jaxmlp']}): 1-minute load average at the splits' start "
             f"and end {_f(_median(loads), 1)} ({_f(min(loads, default=None), 1)}-"
@@ -518,6 +527,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--torch-max-rows", type=int, default=5_000,
                    help="--torch: tables with at most this many training rows")  # fmt: skip
     p.add_argument("--jaxmlp-args", default="", help="extra flags for jaxmlp train")
+    p.add_argument("--no-test-file", action="store_true",
+                   help="train on train.csv alone (no --test-file), scored by "
+                        "jaxmlp predict on test.csv (an untouched test file)")  # fmt: skip
     p.add_argument("--jaxmlp-src", help="run jaxmlp from this source folder (PYTHONPATH)")
     p.add_argument("--jaxmlp-label", help="name the jaxmlp that ran (e.g. the exported commit)")
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per process")

@@ -24,8 +24,9 @@ def test_gradient_boosting_row_is_scikit_learns_own_fit_on_the_same_split(tmp_pa
     path = tmp_path / "t.csv"
     df.to_csv(path, index=False)
     done = subprocess.run([sys.executable, "-m", "jaxmlp.cli", "train", str(path), "--target",
-                           "label", "--max-iter", "20", "--out", str(tmp_path / "m"),
-                           "--json"], capture_output=True, text=True, timeout=240)  # fmt: skip
+                           "label", "--max-iter", "20", "--cv", "none", "--out",
+                           str(tmp_path / "m"), "--json"], capture_output=True, text=True,
+                          timeout=240)  # fmt: skip
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     # the reference: the same split and preprocessing, scikit-learn's estimator, by hand
@@ -45,7 +46,7 @@ def test_gradient_boosting_row_is_scikit_learns_own_fit_on_the_same_split(tmp_pa
     line = [ln for ln in done.stdout.splitlines() if ln.startswith("best on")]
     assert not line  # --json: stdout is the JSON only
     quiet_off = subprocess.run([sys.executable, "-m", "jaxmlp.cli", "train", str(path),
-                                "--target", "label", "--max-iter", "20", "--out",
+                                "--target", "label", "--max-iter", "20", "--cv", "none", "--out",
                                 str(tmp_path / "m2")], capture_output=True, text=True,
                                timeout=240)  # fmt: skip
     said = next(ln for ln in quiet_off.stdout.splitlines() if ln.startswith("best on"))

@@ -17,7 +17,8 @@ import jaxmlp
 from jaxmlp import TableClassifier, TableRegressor
 from jaxmlp.cli import app
 
-SMALL = {"hidden_layer_sizes": (8,), "ensemble": 2, "max_iter": 30}
+# 100 epochs: cross-fitted members learn from half the rows each (2 folds)
+SMALL = {"hidden_layer_sizes": (8,), "ensemble": 2, "max_iter": 100}
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -64,9 +65,10 @@ def test_regressor_answers_the_members_mean_in_the_targets_units():
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_train_builds_it_and_load_returns_it(tmp_path: Path):
-    """`jaxmlp train` fits on the rows of its seeded, stratified split; the loaded model
-    is a TableClassifier whose parameters are the flags, and refitting a clone of it on
-    those same rows (split here with scikit-learn) gives the same model."""
+    """`jaxmlp train` cross-fits every row (2 folds for --ensemble 2); the loaded model is
+    a TableClassifier whose parameters are the flags, and refitting a clone of it on the
+    same rows gives the same model; with --cv none it fits the rows of its seeded,
+    stratified split (made here again with scikit-learn)."""
     df = _table().drop(columns="price")
     path = tmp_path / "t.csv"
     df.to_csv(path, index=False)
@@ -79,16 +81,30 @@ def test_train_builds_it_and_load_returns_it(tmp_path: Path):
     assert isinstance(loaded, TableClassifier)
     params = loaded.get_params()
     assert params["hidden_layer_sizes"] == (16,) and params["ensemble"] == 2
-    assert params["max_iter"] == 40 and params["random_state"] == 3
+    assert params["max_iter"] == 40 and params["random_state"] == 3 and params["cv"] == 2
     assert list(loaded.feature_names_in_) == ["size", "colour", "flag"]
     again = pd.read_csv(path)
+    refit = clone(loaded).fit(again.drop(columns="label"), again["label"])
+    np.testing.assert_allclose(refit.predict_proba(again), loaded.predict_proba(again),
+                               rtol=1e-5, atol=1e-6)  # fmt: skip
+    # the out-of-fold score is the accuracy of the stored out-of-fold probabilities
+    codes = refit.encode(again["label"])
+    assert refit.oof_score_ == np.mean(refit.oof_predictions_.argmax(axis=1) == codes)
+    majority = again["label"].value_counts(normalize=True).max()
+    assert refit.oof_score_ > majority
+    result = CliRunner().invoke(app, ["train", str(path), "--target", "label", "--hidden", "16",
+                                      "--ensemble", "2", "--max-iter", "40", "--no-baseline",
+                                      "--random-state", "3", "--cv", "none", "--out",
+                                      str(tmp_path / "h"), "-q"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    held = jaxmlp.load(tmp_path / "h")
+    assert held.get_params()["cv"] is None
     train, test = train_test_split(again, test_size=0.25, random_state=3,
                                    stratify=again["label"])  # fmt: skip
-    refit = clone(loaded).fit(train.drop(columns="label"), train["label"])
-    np.testing.assert_allclose(refit.predict_proba(test), loaded.predict_proba(test),
+    refit = clone(held).fit(train.drop(columns="label"), train["label"])
+    np.testing.assert_allclose(refit.predict_proba(test), held.predict_proba(test),
                                rtol=1e-5, atol=1e-6)  # fmt: skip
-    majority = test["label"].value_counts(normalize=True).max()
-    assert loaded.score(test, test["label"]) > majority + 0.1
+    assert held.score(test, test["label"]) > majority + 0.1
 
 
 def test_old_model_folders_load_as_the_estimator():

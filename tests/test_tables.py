@@ -413,7 +413,9 @@ def test_test_file_and_kind_overrides(tmp_path):
                  tmp_path / "test.csv", "--categorical", "grade", "--numeric", "x2",
                  "--max-iter", "20", "--no-baseline", "--out", tmp_path / "m")  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "90 train / 30 validation rows" in flat(result.output)
+    said = flat(result.output)  # the 90 rows cross-fitted, the test file scores
+    assert "90 rows cross-fitted in 4 folds" in said
+    assert "scored on the test file's 30 rows" in said
     meta = json.loads((tmp_path / "m" / "model.json").read_text())["table"]
     assert meta["numeric"] == ["x1", "x2"] and meta["categorical"] == ["grade"]
     assert meta["categories"] == [["1", "2", "3"]]

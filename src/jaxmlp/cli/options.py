@@ -27,6 +27,7 @@ __all__ = [
     "check_out",
     "check_schedule",
     "columns",
+    "cv_folds",
     "float_grid",
     "hidden",
     "hidden_list",
@@ -210,3 +211,12 @@ BatchSize = Annotated[
 ]  # fmt: skip
 OutFolder = Annotated[Path, typer.Option("--out", callback=check_out, help="Output folder.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")]
+
+
+def cv_folds(value: str) -> str:
+    """``--cv``: 'auto', 'none' or a whole number of folds >= 2."""
+    text = value.strip().lower()
+    if text in ("auto", "none") or (text.isdigit() and int(text) >= 2):
+        return text
+    raise typer.BadParameter(f"{value!r} is not a number of folds; use a whole number >= 2 "
+                             "(e.g. --cv 5), auto or none.")  # fmt: skip

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from jaxmlp.cli.common import err, out
-from jaxmlp.workflows.shortfall import shortfall
+from jaxmlp.workflows.shortfall import shortfall, where
 
 __all__ = ["best_line", "prepared", "print_evaluation", "print_trained"]
 
@@ -22,8 +22,14 @@ def prepared(data: Path, table: Any, say: Any) -> None:
         say(table.task_note)
     split = table.split
     rows = split.meta.get("rows", {"train": len(split.X_train), "validation": len(split.X_test)})
-    say(f"jaxmlp train: {data} -> {rows['train']} train / "
-        f"{rows['validation']} validation rows, {len(table.schema.features)} features "
+    k = split.meta.get("folds")
+    held = f"{rows['train']} train / {rows['validation']} validation rows"
+    if k:
+        held = (f"{rows['train']} rows cross-fitted in {k} folds (each member trains on "
+                f"{k - 1} and stops on its own; " + ("scored out of fold)"
+                if split.meta.get("out_of_fold") else
+                f"scored on the test file's {rows['validation']} rows)"))  # fmt: skip
+    say(f"jaxmlp train: {data} -> {held}, {len(table.schema.features)} features "
         f"({split.X_train.shape[1]} after encoding), "
         + ("a numeric target (regression)" if table.regression
            else f"{len(table.classes)} classes"))  # fmt: skip
@@ -61,28 +67,31 @@ def columns_line(table: Any) -> str:
     return "columns used: " + "; ".join(parts)
 
 
-def _regression_lines(jx: dict, sk: dict | None, gbm: dict | None, say: Any) -> None:
+def _regression_lines(jx: dict, sk: dict | None, gbm: dict | None, say: Any,
+                      scope: str) -> None:  # fmt: skip
     def three(m: dict) -> str:
         return f"R² {m['r2']:.4f}, RMSE {m['rmse']:.4g}, MAE {m['mae']:.4g}"
 
-    say(f"validation {three(jx)}"
+    say(f"{scope} {three(jx)}"
         + (f" (scikit-learn MLP: {three(sk)}" if sk else "")
         + (f"; gradient boosting: {three(gbm)}" if gbm else "") + (")" if sk else ""))  # fmt: skip
     if sk and gbm:
         scores = {"jaxmlp": jx, "scikit-learn's MLP": sk, "gradient boosting": gbm}
         order = sorted(scores, key=lambda k: -scores[k]["r2"])
         best, runner = order[0], order[1]
-        say(f"best on the validation rows: {best} (R² {scores[best]['r2']:.4f}, "
+        say(f"best {_where(scope)}: {best} (R² {scores[best]['r2']:.4f}, "
             f"{scores[best]['r2'] - scores[runner]['r2']:.4f} above {runner})")  # fmt: skip
 
 
 def print_trained(result: Any, out_dir: Path, seconds: float, say: Any, as_json: bool) -> None:
     jx, sk, gbm = result.metrics, result.sklearn, result.gbm
+    scored = result.model.info.get("scored", "validation rows")
+    scope = "out-of-fold" if scored == "out-of-fold" else "validation"
     if result.model.regression:
-        _regression_lines(jx, sk, gbm, say)
+        _regression_lines(jx, sk, gbm, say, scope)
     else:
-        _classification_lines(jx, sk, gbm, say)
-    short = shortfall(jx, gbm, result.model.regression)
+        _classification_lines(jx, sk, gbm, say, scope)
+    short = shortfall(jx, gbm, result.model.regression, where(scored))
     if short is not None:  # said even with --quiet: a worse model is never taken away unsaid
         err.print(f"Warning: {short['message']}", soft_wrap=True)
     say(f"wrote {out_dir}/ (model.json, arrays.safetensors, report.html) in {seconds:.1f} s; "
@@ -93,6 +102,7 @@ def print_trained(result: Any, out_dir: Path, seconds: float, say: Any, as_json:
         out.print_json(json.dumps({"model": str(out_dir), "report": str(out_dir / "report.html"),
                                    "task": result.model.task,
                                    "validation": result.model.info["validation"],
+                                   "scored": scored,
                                    "sklearn": None if not sk else {k: sk[k] for k in keys},
                                    "gradient_boosting": None if not gbm else
                                    {k: gbm[k] for k in keys},
@@ -100,25 +110,34 @@ def print_trained(result: Any, out_dir: Path, seconds: float, say: Any, as_json:
                                    "shortfall": short}))  # fmt: skip
 
 
-def _classification_lines(jx: dict, sk: dict | None, gbm: dict | None, say: Any) -> None:
+def _where(scope: str) -> str:
+    return "out of fold" if scope == "out-of-fold" else "on the validation rows"
+
+
+def _classification_lines(jx: dict, sk: dict | None, gbm: dict | None, say: Any,
+                          scope: str) -> None:  # fmt: skip
     say(
-        f"validation accuracy {jx['accuracy']:.4f}, log loss {jx['log_loss']:.4f}"
+        f"{scope} accuracy {jx['accuracy']:.4f}, log loss {jx['log_loss']:.4f}"
         + (f" (scikit-learn MLP: {sk['accuracy']:.4f}, {sk['log_loss']:.4f}" if sk else "")
         + (f"; gradient boosting: {gbm['accuracy']:.4f}, {gbm['log_loss']:.4f}" if gbm else "")
         + (")" if sk else "")
     )
     if sk and gbm:
-        say(best_line({"jaxmlp": jx, "scikit-learn's MLP": sk, "gradient boosting": gbm}))
+        say(
+            best_line(
+                {"jaxmlp": jx, "scikit-learn's MLP": sk, "gradient boosting": gbm}, _where(scope)
+            )
+        )
 
 
-def best_line(scores: dict[str, dict]) -> str:
-    """Which model did best on the validation rows: highest accuracy, then lowest log
-    loss -- said as it is, jaxmlp or not."""
+def best_line(scores: dict[str, dict], where: str = "on the validation rows") -> str:
+    """Which model did best (``where``: on the validation rows, out of fold): highest
+    accuracy, then lowest log loss -- said as it is, jaxmlp or not."""
     best = min(scores, key=lambda k: (-scores[k]["accuracy"], scores[k]["log_loss"]))
     runner = min((k for k in scores if k != best),
                  key=lambda k: (-scores[k]["accuracy"], scores[k]["log_loss"]))  # fmt: skip
     gap = scores[best]["accuracy"] - scores[runner]["accuracy"]
-    return (f"best on the validation rows: {best} (accuracy {scores[best]['accuracy']:.4f}, "
+    return (f"best {where}: {best} (accuracy {scores[best]['accuracy']:.4f}, "
             f"{gap * 100:.2f} points above {runner})")  # fmt: skip
 
 

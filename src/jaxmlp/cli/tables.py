@@ -76,9 +76,17 @@ def train(
                                        "(left out by default); repeat for several.")
     ] = None,
     test_size: Annotated[
-        float, typer.Option(callback=opt.number(opt.fraction, "--test-size", "0.25"),
-                            help="Held-out validation fraction.")
-    ] = 0.25,
+        float | None, typer.Option(callback=opt.number(opt.fraction, "--test-size", "0.25"),
+                                   help="Hold out this share of the rows to score on "
+                                        "instead of cross-fitting. [default: 0.25 where "
+                                        "not cross-fitted]")
+    ] = None,
+    cv: Annotated[
+        str, typer.Option(metavar="K|auto|none", callback=opt.cv_folds,
+                          help="Cross-fit in K folds: member i trains on all folds but i "
+                               "and stops on it; scored out of fold. auto: the ensemble's "
+                               "size up to 10,000 rows; none: a holdout.")
+    ] = "auto",
     test_file: Annotated[
         Path | None, typer.Option(help="Validation rows from this file instead.")
     ] = None,
@@ -220,6 +228,12 @@ def train(
         run = dataclasses.replace(run, ensemble=ensemble)
     if time_budget is not None:
         run = dataclasses.replace(run, time_budget=time_budget)
+    folds = None if cv == "none" or stream or rank is not None else (
+        "auto" if cv == "auto" else int(cv))  # fmt: skip
+    if isinstance(folds, int) and (test_size is not None or time_budget is not None):
+        fail(f"--cv {cv} cross-fits every row; --test-size / --time-budget hold rows out or "
+             "train in rungs on one set of rows. Give --cv, or drop it.")  # fmt: skip
+    run = dataclasses.replace(run, cv=folds)
     if stream:
         convert_csv(data, not (quiet or as_json))
     try:

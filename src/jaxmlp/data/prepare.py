@@ -153,9 +153,12 @@ def _split(
     stratify: np.ndarray | None = None,
 ) -> tuple:
     """``(training rows, validation rows)``: a seeded hold-out of ``df`` (stratified by
-    ``stratify``), or all of ``df`` and the rows of ``test_df`` that have a target."""
+    ``stratify``), or all of ``df`` and the rows of ``test_df`` that have a target; with
+    ``test_size`` 0 (a cross-fit, scored out of fold) all of ``df`` twice."""
     from sklearn.model_selection import train_test_split
 
+    if test_df is None and test_size == 0:  # cross-fitted: every row trains and is scored
+        return df, df
     if test_df is None:
         try:
             return tuple(train_test_split(df, test_size=test_size, random_state=seed,

@@ -21,14 +21,20 @@ from jaxmlp.io.files import atomic_write, ensure_writable_dir
 from jaxmlp.io.model_files import save
 from jaxmlp.reports.figures import Curve, draw_surface, plot_curves, png_bytes, scatter_classes
 from jaxmlp.reports.html import figure, html_page, kv_table, versions
-from jaxmlp.reports.table_html import columns_table, metrics_table, warnings_list
+from jaxmlp.reports.table_html import (
+    columns_table,
+    metrics_table,
+    rows_label,
+    warnings_list,
+)
+from jaxmlp.reports.table_html import where_html as _where
 from jaxmlp.reports.table_regression import (
     mark_restored,
     regression_images,
     render_regression_report,
     restored_epoch,
 )
-from jaxmlp.workflows.shortfall import shortfall
+from jaxmlp.workflows.shortfall import shortfall, where
 from jaxmlp.workflows.table import TableTrainResult
 
 __all__ = [
@@ -55,7 +61,7 @@ def plot_learning_curves(
     return mark_restored(plot_curves(epochs, lines, loss_label="loss (cross-entropy)"), restored)
 
 
-def plot_confusion(matrix, classes) -> Figure:
+def plot_confusion(matrix, classes, rows: str = "validation rows") -> Figure:
     m = np.asarray(matrix)
     k = len(classes)
     size = min(3.5 + 0.45 * k, 12)
@@ -71,7 +77,7 @@ def plot_confusion(matrix, classes) -> Figure:
     ax.set_yticks(range(k), labels)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title("Confusion matrix (validation rows)")
+    ax.set_title(f"Confusion matrix ({rows})")
     fig.colorbar(image, ax=ax, fraction=0.05)
     return fig
 
@@ -144,7 +150,8 @@ def _view(model: Any, df: Any) -> tuple:
             "Decision surface on the first two principal components")  # fmt: skip
 
 
-def plot_decision_view(model: Any, df: Any, y: np.ndarray) -> Figure:
+def plot_decision_view(model: Any, df: Any, y: np.ndarray,
+                       rows: str = "validation rows") -> Figure:  # fmt: skip
     """The decision surface over two numeric features (when the model has exactly two
     numeric and no other features), else over a PCA plane of the preprocessed features;
     ``df`` rows coloured by their class index ``y``."""
@@ -156,21 +163,24 @@ def plot_decision_view(model: Any, df: Any, y: np.ndarray) -> Figure:
     scatter_classes(ax, pts, y, k, size=18)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title + " (validation rows)")
+    ax.set_title(f"{title} ({rows})")
     return fig
 
 
-def render_images(model, df, y, proba, result: dict, curves=None) -> dict[str, bytes]:
+def render_images(model, df, y, proba, result: dict, curves=None,
+                  rows: str = "validation rows") -> dict[str, bytes]:  # fmt: skip
     images = {}
     if curves is not None and len(curves):
         est = model.estimator
         images["learning_curves"] = png_bytes(
             plot_learning_curves(curves, getattr(est, "loss_curve_", None), restored_epoch(est))
         )
-    images["confusion"] = png_bytes(plot_confusion(result["confusion_matrix"], model.classes))
+    images["confusion"] = png_bytes(plot_confusion(result["confusion_matrix"], model.classes,
+                                                   rows))  # fmt: skip
     images["roc"] = png_bytes(plot_roc(y, proba, model.classes))
     if len(y) >= 2:  # a view of one point would say nothing (and PCA needs two)
-        images["decision"] = png_bytes(plot_decision_view(model, df, y))
+        images["decision"] = png_bytes(plot_decision_view(
+            model, df, y, "all rows" if rows == "out of fold" else rows))  # fmt: skip
     return images
 
 
@@ -197,7 +207,7 @@ def render_table_report(title: str, summary: dict, images: dict[str, bytes]) -> 
     body = f"""
 <p class="sub">{html.escape(summary.get("subtitle", ""))}</p>
 {warnings_list(summary)}
-<h2>Metrics on the validation rows</h2>
+<h2>Metrics {_where(summary)}</h2>
 {metrics_table(summary, names, rows)}
 <h2>Per class</h2>
 <table id="per-class"><thead><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th>
@@ -232,9 +242,10 @@ def table_report(model: Any, title: str, summary: dict, frame: Any, y: np.ndarra
                            f"{est.hidden_layer_sizes} ({est.activation}, {est.solver}, "
                            f"{est.coefs_[0].dtype})"}  # fmt: skip
     if model.regression:  # proba: the predictions
-        return render_regression_report(title, summary, regression_images(model, y, proba,
-                                                                         curves))  # fmt: skip
-    images = render_images(model, frame, y, proba, summary["jaxmlp"], curves)
+        return render_regression_report(title, summary, regression_images(
+            model, y, proba, curves, rows_label(summary)))  # fmt: skip
+    images = render_images(model, frame, y, proba, summary["jaxmlp"], curves,
+                           rows_label(summary))  # fmt: skip
     return render_table_report(title, summary, images)
 
 
@@ -248,7 +259,9 @@ def write_table_model(result: TableTrainResult, out_dir: str | Path, *, overwrit
         summary["sklearn"] = result.sklearn
     if result.gbm is not None:
         summary["gbm"] = result.gbm
-    summary["shortfall"] = shortfall(result.metrics, result.gbm, result.model.regression)
+    summary["scored"] = result.model.info.get("scored", "validation rows")
+    summary["shortfall"] = shortfall(result.metrics, result.gbm, result.model.regression,
+                                     where(summary["scored"]))  # fmt: skip
     split = result.table.split
     report = table_report(result.model, f"jaxmlp train: {Path(result.model.info['source']).name}",
                           summary, result.table.frames[1], split.y_test, result.proba,

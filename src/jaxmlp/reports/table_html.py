@@ -8,7 +8,7 @@ import html
 
 from jaxmlp.reports.html import fmt
 
-__all__ = ["columns_table", "metrics_table", "warnings_list"]
+__all__ = ["columns_table", "metrics_table", "rows_label", "warnings_list", "where_html"]
 
 
 def metrics_table(summary: dict, names: tuple[tuple[str, str], ...],
@@ -46,3 +46,17 @@ def warnings_list(summary: dict) -> str:
            "</p>" if short else "")  # fmt: skip
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in summary.get("warnings", []))
     return top + (f'<ul class="warn">{notes}</ul>' if notes else "")
+
+
+def rows_label(summary: dict) -> str:
+    """What the scores were measured on, for figure titles: 'out of fold' (cross-fitted:
+    each row by the member that did not train on it) or 'validation rows'."""
+    return "out of fold" if summary.get("scored") == "out-of-fold" else "validation rows"
+
+
+def where_html(summary: dict) -> str:
+    """The metrics heading's end: where the scores were measured."""
+    if summary.get("scored") == "out-of-fold":
+        return ("out of fold (every row, predicted by the member that did not train on it; "
+                "the baselines cross-validated on the same folds)")  # fmt: skip
+    return "on the validation rows"

@@ -13,7 +13,13 @@ from matplotlib.figure import Figure
 
 from jaxmlp.reports.figures import Curve, plot_curves, png_bytes
 from jaxmlp.reports.html import figure, html_page, kv_table
-from jaxmlp.reports.table_html import columns_table, metrics_table, warnings_list
+from jaxmlp.reports.table_html import (
+    columns_table,
+    metrics_table,
+    rows_label,
+    warnings_list,
+    where_html,
+)
 
 __all__ = ["plot_predicted_vs_actual", "plot_residuals", "regression_images",
            "render_regression_report"]  # fmt: skip
@@ -56,7 +62,8 @@ def plot_regression_curves(curves: np.ndarray, loss_curve: Any, restored: int | 
     return mark_restored(fig, restored)
 
 
-def plot_predicted_vs_actual(y: np.ndarray, pred: np.ndarray, target: str) -> Figure:
+def plot_predicted_vs_actual(y: np.ndarray, pred: np.ndarray, target: str,
+                             rows: str = "validation rows") -> Figure:  # fmt: skip
     """Predictions against true values of shape (n,), with the diagonal of a perfect fit."""
     fig = Figure(figsize=(6.0, 5.5), layout="constrained")
     ax = fig.subplots()
@@ -65,13 +72,14 @@ def plot_predicted_vs_actual(y: np.ndarray, pred: np.ndarray, target: str) -> Fi
     ax.plot([lo, hi], [lo, hi], ls="--", color="0.4", lw=1, label="predicted = actual")
     ax.set_xlabel(f"actual {target}")
     ax.set_ylabel(f"predicted {target}")
-    ax.set_title("Predicted vs actual (validation rows)")
+    ax.set_title(f"Predicted vs actual ({rows})")
     ax.legend(fontsize="small", loc="upper left")
     ax.grid(alpha=0.3)
     return fig
 
 
-def plot_residuals(y: np.ndarray, pred: np.ndarray, target: str) -> Figure:
+def plot_residuals(y: np.ndarray, pred: np.ndarray, target: str,
+                   rows: str = "validation rows") -> Figure:  # fmt: skip
     """Residuals ``actual - predicted`` against the prediction, and their histogram."""
     residual = y - pred
     fig = Figure(figsize=(8.0, 4.5), layout="constrained")
@@ -80,23 +88,23 @@ def plot_residuals(y: np.ndarray, pred: np.ndarray, target: str) -> Figure:
     ax.axhline(0, color="0.4", ls="--", lw=1)
     ax.set_xlabel(f"predicted {target}")
     ax.set_ylabel("residual (actual - predicted)")
-    ax.set_title("Residuals (validation rows)")
+    ax.set_title(f"Residuals ({rows})")
     ax.grid(alpha=0.3)
     hist.hist(residual, bins=40, orientation="horizontal", color="#d62728", alpha=0.7)
     hist.set_xlabel("rows")
     return fig
 
 
-def regression_images(model: Any, y: np.ndarray, pred: np.ndarray,
-                      curves: np.ndarray | None) -> dict[str, bytes]:  # fmt: skip
+def regression_images(model: Any, y: np.ndarray, pred: np.ndarray, curves: np.ndarray | None,
+                      rows: str = "validation rows") -> dict[str, bytes]:  # fmt: skip
     images = {}
     est = model.estimator
     if curves is not None and len(curves):
         images["learning_curves"] = png_bytes(plot_regression_curves(
             curves, getattr(est, "loss_curve_", None), restored_epoch(est)))  # fmt: skip
     if len(y):
-        images["predicted"] = png_bytes(plot_predicted_vs_actual(y, pred, model.target))
-        images["residuals"] = png_bytes(plot_residuals(y, pred, model.target))
+        images["predicted"] = png_bytes(plot_predicted_vs_actual(y, pred, model.target, rows))
+        images["residuals"] = png_bytes(plot_residuals(y, pred, model.target, rows))
     return images
 
 
@@ -112,16 +120,19 @@ def render_regression_report(title: str, summary: dict, images: dict[str, bytes]
     target = "".join(f"<tr><td>{k}</td><td>{v:.6g}</td></tr>"
                      for k, v in data["target_summary"].items())  # fmt: skip
     curves = figure(images, "learning_curves", "Loss and R² per epoch (standardised target)")
+    caption = ("Each row, predicted out of fold: true and predicted value"
+               if rows_label(summary) == "out of fold"
+               else "Each validation row: true and predicted value")  # fmt: skip
     page = f"""
 <p class="sub">{html.escape(summary.get("subtitle", ""))}</p>
 {warnings_list(summary)}
-<h2>Metrics on the validation rows</h2>
+<h2>Metrics {where_html(summary)}</h2>
 <p>RMSE and MAE in the target's units; its standard deviation on these rows is
 {jx.get("target_std", float("nan")):.4g} (the RMSE of always predicting the mean).</p>
 {metrics_table(summary, names, rows)}
 {"<h2>Learning curves</h2><div class='row'>" + curves + "</div>" if curves else ""}
 <h2>Predictions</h2>
-<div class="row">{figure(images, "predicted", "Each validation row: true and predicted value")}
+<div class="row">{figure(images, "predicted", caption)}
 {figure(images, "residuals", "What the model misses, by predicted value")}</div>
 <h2>Data</h2>
 <p>{data["rows"]} rows, {len(data["columns"])} columns.</p>

@@ -223,7 +223,12 @@ class BaseMLP(BaseEstimator):
         self._random_state = check_random_state(self.random_state)
         self._check_shape(X.shape[1], Y.shape[1], first_pass, kind, stochastic, dtype)
         validation = None
-        if self.early_stopping and stochastic:  # hold out a validation set, as scikit-learn
+        held_out = getattr(self, "_held_out", None)  # a cross-fit member's own fold
+        if self.early_stopping and stochastic and held_out is not None:
+            X_val, t_val = inputs.eval_targets(self, held_out[0], held_out[1], dtype, kind)
+            w_val = inputs.sample_weights(self, np.asarray(held_out[1]), None, X_val)
+            validation = (X_val, t_val, w_val)
+        elif self.early_stopping and stochastic:  # hold out a validation set, as scikit-learn
             stratify = Y if kind == "logistic" else None
             X, X_val, targets, t_val, w, w_val = inputs.early_stopping_split(
                 self, X, targets, w, stratify, self._split_random_state(continued))  # fmt: skip

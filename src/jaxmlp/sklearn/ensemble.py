@@ -105,32 +105,48 @@ class BaseEnsemble(BaseEstimator):
         self.models_per_program = models_per_program
         self.n_jobs = n_jobs
 
-    def _fit_members(self, X, y, sample_weight, eval_set=None, callback=None) -> None:
+    def _fit_members(self, X, y, sample_weight, eval_set=None, callback=None,
+                     folds=None) -> None:  # fmt: skip
         """Fit ``n_estimators`` members on validated X, y side by side (diverged members
-        left out with a warning); sets ``estimators_`` and ``diverged_members_``."""
+        left out with a warning); sets ``estimators_`` and ``diverged_members_``. With
+        ``folds`` (``n_estimators`` arrays of row indices) member ``i`` trains on the rows
+        outside ``folds[i]`` and stops early on ``folds[i]`` (cross-fitting)."""
         member_cls: Any = self._member
         template: Any = clone(member_cls() if self.estimator is None else self.estimator)
         if not isinstance(template, self._member):
             raise TypeError(f"{type(self).__name__} takes a {self._member.__name__} as its "
                             f"estimator, got {type(template).__name__}.")  # fmt: skip
         template._validate_params()  # once: members differ only in random_state
+        if folds is not None and len(folds) != self.n_estimators:
+            raise ValueError(f"folds holds {len(folds)} folds for n_estimators="
+                             f"{self.n_estimators} members; give one fold per member.")  # fmt: skip
         params = template.get_params(deep=False)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)
         n = X.shape[0]
         base_w = None if sample_weight is None else _check_sample_weight(sample_weight, X)
         members, fits = [], []
-        for seed in seeds:
+        for i, seed in enumerate(seeds):
             member = member_cls(**{**params, "random_state": int(seed)})
             w = base_w
             if self.bootstrap:
                 counts = np.bincount(rng.randint(n, size=n), minlength=n).astype(np.float64)
                 w = counts if base_w is None else counts * base_w
             members.append(member)
-            fits.append((member, X, y, w))
-        errors = fit_estimators(fits, models_per_program=self.models_per_program,
-                                n_jobs=self.n_jobs, params_checked=True,
-                                eval_set=eval_set, callback=callback)  # fmt: skip
+            if folds is None:
+                fits.append((member, X, y, w))
+                continue
+            held = np.zeros(n, bool)
+            held[folds[i]] = True
+            member._held_out = (X[held], y[held])  # its early-stopping rows (BaseMLP._plan)
+            fits.append((member, X[~held], y[~held], None if w is None else w[~held]))
+        try:
+            errors = fit_estimators(fits, models_per_program=self.models_per_program,
+                                    n_jobs=self.n_jobs, params_checked=True,
+                                    eval_set=eval_set, callback=callback)  # fmt: skip
+        finally:
+            for member in members:  # rows are not part of the model
+                member.__dict__.pop("_held_out", None)
         self._keep_members(members, errors)
 
     def _resume(self, X, y, max_iter: int, sample_weight=None, eval_set=None,
@@ -284,7 +300,7 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEnsemble):
         "estimator": [MLPClassifier, None],
     }
 
-    def fit(self, X, y, sample_weight=None, *, eval_set=None, callback=None):
+    def fit(self, X, y, sample_weight=None, *, eval_set=None, callback=None, folds=None):
         """Fit all members side by side.
 
         Parameters
@@ -297,6 +313,9 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEnsemble):
         callback : callable, default=None
             ``callback(epochs_done, loss)`` after every chunk of epochs (the members' most
             epochs and their mean latest training loss), e.g. for a progress bar.
+        folds : sequence of ``n_estimators`` arrays of row indices, default=None
+            Cross-fitting: member ``i`` trains on the rows outside ``folds[i]`` and, with
+            ``early_stopping``, stops on ``folds[i]`` instead of a random share.
 
         Returns
         -------
@@ -315,7 +334,7 @@ class MLPEnsembleClassifier(ClassifierMixin, BaseEnsemble):
                 "MLPEnsembleClassifier takes binary or multi-class targets (y of shape "
                 "(n_samples,)); for multi-label targets fit MLPClassifier members yourself."
             )
-        self._fit_members(X, y, sample_weight, eval_set, callback)
+        self._fit_members(X, y, sample_weight, eval_set, callback, folds)
         self.classes_ = self.estimators_[0].classes_
         return self
 

@@ -66,7 +66,7 @@ class MLPEnsembleRegressor(RegressorMixin, BaseEnsemble):
         "estimator": [MLPRegressor, None],
     }
 
-    def fit(self, X, y, sample_weight=None, *, eval_set=None, callback=None):
+    def fit(self, X, y, sample_weight=None, *, eval_set=None, callback=None, folds=None):
         """Fit all members side by side.
 
         Parameters
@@ -79,6 +79,9 @@ class MLPEnsembleRegressor(RegressorMixin, BaseEnsemble):
         callback : callable, default=None
             ``callback(epochs_done, loss)`` after every chunk of epochs (the members' most
             epochs and their mean latest training loss), e.g. for a progress bar.
+        folds : sequence of ``n_estimators`` arrays of row indices, default=None
+            Cross-fitting: member ``i`` trains on the rows outside ``folds[i]`` and, with
+            ``early_stopping``, stops on ``folds[i]`` instead of a random share.
 
         Returns
         -------
@@ -87,7 +90,7 @@ class MLPEnsembleRegressor(RegressorMixin, BaseEnsemble):
         self._validate_params()
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
                              y_numeric=True, dtype=(np.float64, np.float32))  # fmt: skip
-        self._fit_members(X, y, sample_weight, eval_set, callback)
+        self._fit_members(X, y, sample_weight, eval_set, callback, folds)
         return self
 
     def member_predictions(self, X) -> np.ndarray:

@@ -98,7 +98,8 @@ def fitted_table_model(estimator: Any, preprocessor: Any, schema: Schema, target
     members = list(getattr(estimator, "estimators_", [estimator]))
     shown = members[0].get_params()
     own = {k: shown[k] for k in model.get_params() if k in shown and k != "random_state"}
-    model.set_params(**{**own, "ensemble": len(members), **(params or {})})
+    # a folder that does not record cv was written before cross-fitting: a holdout
+    model.set_params(**{**own, "ensemble": len(members), "cv": None, **(params or {})})
     model.estimator_, model.preprocessor_, model.schema_ = estimator, preprocessor, schema
     model.target_, model.target_mean_, model.target_scale_ = target, target_mean, target_scale
     model.info_ = dict(info or {})

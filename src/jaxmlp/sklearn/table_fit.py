@@ -21,6 +21,7 @@ import numpy as np
 
 from jaxmlp.sklearn.budget import fit_within
 from jaxmlp.sklearn.classifier import checked_classifier
+from jaxmlp.sklearn.cross_fit import fold_curves
 from jaxmlp.sklearn.ensemble import MLPEnsembleClassifier
 from jaxmlp.sklearn.ensemble_regressor import MLPEnsembleRegressor
 from jaxmlp.sklearn.regressor import checked_regressor
@@ -92,7 +93,8 @@ class FitOutcome:
 def fit_members(params: dict, regression: bool, ensemble: int, X_tr: np.ndarray,
                 y_tr: np.ndarray, X_te: np.ndarray | None, y_te: np.ndarray | None,
                 devices: int | None, progress: Callable[[int, float], None] | None,
-                time_budget: float | None = None) -> FitOutcome:  # fmt: skip
+                time_budget: float | None = None,
+                folds: list[np.ndarray] | None = None) -> FitOutcome:  # fmt: skip
     """Fit ``ensemble`` members of ``params`` (one plain estimator when ``ensemble`` is 1)
     on rows ``X_tr`` (n, d) and targets ``y_tr`` (n,), watching the training rows and
     ``(X_te, y_te)`` (if given; at most :data:`CURVE_ROWS` of each) after every epoch;
@@ -100,7 +102,11 @@ def fit_members(params: dict, regression: bool, ensemble: int, X_tr: np.ndarray,
 
     With ``time_budget`` (seconds of this fit, compilation included) the members train in
     rungs that continue each other and end within it
-    (:func:`jaxmlp.sklearn.budget.fit_within`); a note says where it cut the fit short."""
+    (:func:`jaxmlp.sklearn.budget.fit_within`); a note says where it cut the fit short.
+
+    With ``folds`` (arrays of row indices) the members are the folds: member ``i`` trains
+    on the rows outside ``folds[i]`` and stops on them (:mod:`jaxmlp.sklearn.cross_fit`);
+    without ``X_te`` the curves' second set is the members' own held-out folds."""
     make = checked_regressor if regression else checked_classifier
     member = make(**params)
     member.set_params(devices=devices if (devices or 1) > 1 else None)
@@ -108,15 +114,18 @@ def fit_members(params: dict, regression: bool, ensemble: int, X_tr: np.ndarray,
     if X_te is not None and y_te is not None:
         evals.append(_sample(X_te, y_te))
     estimator: Any = member
-    if ensemble > 1:
+    if ensemble > 1 or folds is not None:
         cls = MLPEnsembleRegressor if regression else MLPEnsembleClassifier
-        estimator = cls(member, n_estimators=ensemble, random_state=params.get("random_state"))
+        estimator = cls(member, n_estimators=ensemble if folds is None else len(folds),
+                        random_state=params.get("random_state"))  # fmt: skip
     budget_notes: list[str] = []
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if time_budget is not None:
             budget_notes = fit_within(estimator, X_tr, y_tr, evals, time_budget, progress)
+        elif folds is not None:
+            estimator.fit(X_tr, y_tr, eval_set=evals, callback=progress, folds=folds)
         else:
             estimator.fit(X_tr, y_tr, eval_set=evals, callback=progress)
     fit_time = time.perf_counter() - t0
@@ -125,8 +134,14 @@ def fit_members(params: dict, regression: bool, ensemble: int, X_tr: np.ndarray,
     notes = sorted({str(w.message).splitlines()[0] for w in caught
                     if "converge" in str(w.message).lower()
                     or "Maximum iterations" in str(w.message)})  # fmt: skip
-    return FitOutcome(estimator, fit_time, notes + budget_notes,
-                      getattr(estimator, "eval_curves_", None))  # fmt: skip
+    curves = getattr(estimator, "eval_curves_", None)
+    if folds is not None and X_te is None and curves is not None:
+        own = fold_curves(estimator)  # each member on its own held-out fold (None: none)
+        mine = np.full((len(curves), 2), np.nan)
+        if own is not None:
+            mine[: min(len(own), len(curves))] = own[: len(curves)]
+        curves = np.stack([curves[:, 0], mine], axis=1)
+    return FitOutcome(estimator, fit_time, notes + budget_notes, curves)
 
 
 def _sample(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

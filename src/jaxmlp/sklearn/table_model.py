@@ -13,8 +13,7 @@ scikit-learn's ``TransformedTargetRegressor`` with a ``StandardScaler`` would).
 
 ``predict`` takes a DataFrame with the training columns, by name, in any order (extra
 columns ignored), or an array shaped like the training one. ``jaxmlp train`` fits one
-through :meth:`TableModel.fit_prepared` (the table it has split and preprocessed), and
-:func:`jaxmlp.load` returns one.
+through :meth:`TableModel.fit_prepared`; :func:`jaxmlp.load` returns one.
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d,
 from jaxmlp.core.validation import check_positive
 from jaxmlp.data.prepare import PreparedTable, fit_preprocessor
 from jaxmlp.data.schema import SCALINGS, Schema, clean_features, infer_schema
+from jaxmlp.sklearn.cross_fit import make_folds, oof_scored, resolve_cv
 from jaxmlp.sklearn.table_fit import ENSEMBLE, early_stopping_rows, fit_members, table_params
 
 __all__ = ["TableModel"]
@@ -75,6 +75,14 @@ class TableModel(BaseEstimator):
         the members (``solver``, ``momentum``, ``dropout``, ...).
     random_state : int or None, default=None
         Seeds the members (and the target encoder's folds).
+    cv : int, 'auto' or None, default='auto'
+        Cross-fitting: the rows are cut into ``cv`` folds (stratified for classes) and
+        member ``i`` trains on all but fold ``i`` and stops early on it, so every row
+        trains the final model and each row's out-of-fold prediction scores it
+        (``oof_predictions_``, ``oof_score_``); ``cv`` members replace ``ensemble``.
+        'auto': ``ensemble`` folds up to 10,000 rows when ``ensemble`` >= 2 and there is
+        no ``time_budget``; above, or with None, each member holds out its own
+        ``validation_fraction`` instead.
     time_budget : float or None, default=None
         Most seconds the training may take (compilation included; reading and
         preprocessing the table come on top): the members train in rungs that continue
@@ -95,7 +103,13 @@ class TableModel(BaseEstimator):
     fit_time_s_ : float
         Seconds the training took (the preprocessing not included).
     fit_notes_ : list of str
-        Notes on the fit: convergence, early stopping left out, the time budget.
+        Notes on the fit: convergence, no early stopping, the time budget, fewer folds.
+    cv_folds_ : list of ndarray or None
+        Row indices of each member's held-out fold (None: not cross-fitted).
+    oof_predictions_ : ndarray of shape (n, n_classes) or (n,), or None
+        Cross-fitted: each row's probabilities (a regressor: its prediction in the
+        target's units) by the member that did not train on it; ``oof_score_`` (float or
+        None) is their accuracy (R² for a regressor).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when fitted on a DataFrame.
@@ -121,6 +135,7 @@ class TableModel(BaseEstimator):
         "mlp_params": [dict, None],
         "random_state": ["random_state"],
         "time_budget": [Real, None],  # > 0: checked in _validate_params, with the fix
+        "cv": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"}), None],
     }
     task = "classification"
 
@@ -129,7 +144,7 @@ class TableModel(BaseEstimator):
                  n_iter_no_change=None, early_stopping=True, validation_fraction=0.1,
                  dtype="float32", scaling="robust", max_onehot=50, categorical=(),
                  numeric=(), datetime=(), mlp_params=None, random_state=None,
-                 time_budget=None):  # fmt: skip
+                 time_budget=None, cv="auto"):  # fmt: skip
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.ensemble = ensemble
@@ -149,6 +164,7 @@ class TableModel(BaseEstimator):
         self.mlp_params = mlp_params
         self.random_state = random_state
         self.time_budget = time_budget
+        self.cv = cv
 
     # ------------------------------------------------------------------ fitting
 
@@ -157,6 +173,10 @@ class TableModel(BaseEstimator):
         solver whose fit can continue."""
         super()._validate_params()
         budget = self.time_budget
+        if budget is not None and self.cv not in (None, "auto"):
+            raise ValueError(f"time_budget={budget!r} trains one set of rows in rungs; "
+                             f"cv={self.cv!r} cross-fits folds. Use cv='auto' or None with a "
+                             "time budget, or drop time_budget.")  # fmt: skip
         if budget is None:
             return
         check_positive("time_budget", budget, "time_budget=60 (seconds of training; None: "
@@ -224,9 +244,10 @@ class TableModel(BaseEstimator):
         features = table.schema.features
         self.n_features_in_ = len(features)
         self.feature_names_in_ = np.asarray(features, dtype=object)
+        same = split.meta.get("out_of_fold")  # its validation part: the training rows again
         self._fit_encoded(split.X_train, split.y_train, table.preprocessor, table.schema,
-                          target, table.classes, split.X_test, split.y_test, devices,
-                          progress)  # fmt: skip
+                          target, table.classes, None if same else split.X_test,
+                          None if same else split.y_test, devices, progress)  # fmt: skip
         return self
 
     def _fit_encoded(self, Xt, y, pre, schema: Schema, target: str, classes, X_val, y_val,
@@ -243,19 +264,26 @@ class TableModel(BaseEstimator):
         if X_val is not None:
             X_val = np.asarray(X_val, Xt.dtype)
         budget = None if self.time_budget is None else float(self.time_budget)
+        k = resolve_cv(self.cv, int(self.ensemble), len(Xt), budget)
+        folds, fold_note = (None, None) if k is None else make_folds(
+            k, y, regression, int(params.get("random_state") or 0))  # fmt: skip
         fitted = fit_members(params, regression, int(self.ensemble), Xt, y, X_val, y_val,
-                             devices, progress, time_budget=budget)  # fmt: skip
+                             devices, progress, time_budget=budget, folds=folds)  # fmt: skip
         self.estimator_, self.preprocessor_, self.schema_ = fitted.estimator, pre, schema
         self.target_, self.target_mean_, self.target_scale_ = target, mean, scale
         self.info_: dict = {}
-        self.fit_notes_: list[str] = ([note] if note else []) + fitted.notes
+        self.fit_notes_: list[str] = [n for n in (note, fold_note) if n] + fitted.notes
+        self.cv_folds_ = folds
+        oof: tuple[Any, float | None] = (None, None) if folds is None else oof_scored(
+            fitted.estimator, Xt, y, folds, regression, mean, scale)  # fmt: skip
+        self.oof_predictions_, self.oof_score_ = oof
         self.fit_time_s_, self.eval_curves_ = fitted.fit_time_s, fitted.curves
         self.n_iter_ = max(int(m.n_iter_) for m in self.members)  # the longest member's epochs
         if not regression:
             self.classes_ = np.asarray(classes)
 
     def _targets(self, y) -> tuple[np.ndarray, str, Any]:
-        raise NotImplementedError
+        raise NotImplementedError  # (the classifier's and the regressor's)
 
     # ------------------------------------------------------------------ predicting
 

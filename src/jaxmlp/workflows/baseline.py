@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -72,3 +73,28 @@ def _timed_fit(model: Any, X: np.ndarray, y: np.ndarray) -> Baseline:
         model.fit(X, y)
         seconds = time.perf_counter() - t0
     return Baseline(model, seconds, [str(w.message) for w in caught])
+
+
+def scored(fit: Callable[[np.ndarray, np.ndarray], Baseline],
+           predict: Callable[[Any, np.ndarray], np.ndarray], X: np.ndarray, y: np.ndarray,
+           X_val: np.ndarray, folds: list | None) -> tuple[np.ndarray, float]:  # fmt: skip
+    """A baseline's predictions to score, and the seconds its fits took: ``fit(X, y)`` then
+    ``predict(model, X_val)``; or with ``folds`` (arrays of row indices of X) out of fold,
+    as the cross-fitted table model is scored -- one fit per fold on the other rows,
+    predicting the fold's rows (shape (n,) or (n, n_classes), in X's row order)."""
+    if folds is None:
+        fitted = fit(X, y)
+        return np.asarray(predict(fitted.model, X_val)), fitted.fit_time_s
+    out: np.ndarray | None = None
+    seconds = 0.0
+    for held in folds:
+        rest = np.ones(len(X), bool)
+        rest[held] = False
+        fitted = fit(X[rest], y[rest])
+        part = np.asarray(predict(fitted.model, X[held]))
+        if out is None:
+            out = np.zeros((len(X), *part.shape[1:]), part.dtype)
+        out[held] = part
+        seconds += fitted.fit_time_s
+    assert out is not None, "at least one fold"
+    return out, seconds

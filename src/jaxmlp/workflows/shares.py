@@ -108,7 +108,7 @@ def train_table_shared(config: Any, progress: Callable[[int, float], None] | Non
     source = stream.RowGroups(path)
     seed = int(config.params.get("random_state", 0) or 0)
     where = (jax.process_index(), jax.process_count(), jax.local_device_count())
-    share = share_of([p.rows for p in source.pieces], seed, config.test_size, *where)
+    share = share_of([p.rows for p in source.pieces], seed, config.holdout, *where)
     columns = list(source.columns)
     mine = read_rows(source, share.train, columns)
     parts = allgather_objects((read_rows(source, share.sample, columns),

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["MARGIN", "shortfall"]
+__all__ = ["MARGIN", "shortfall", "where"]
 
 # how far below gradient boosting's validation score (accuracy, or R²) a model may be
 # before the command says it is worse (issue #20's "within 0.01")
 MARGIN = 0.01
 
 
-def shortfall(jaxmlp: dict[str, Any], gbm: dict[str, Any] | None,
-              regression: bool) -> dict[str, Any] | None:  # fmt: skip
+def where(scored: str) -> str:
+    """Where the scores were measured, as the messages say it: 'out-of-fold' ->
+    'out of fold', else 'on the same validation rows'."""
+    return "out of fold" if scored == "out-of-fold" else "on the same validation rows"
+
+
+def shortfall(jaxmlp: dict[str, Any], gbm: dict[str, Any] | None, regression: bool,
+              where: str = "on the same validation rows") -> dict[str, Any] | None:  # fmt: skip
     """How the model written falls short, or None if it does not.
 
     Parameters
@@ -26,6 +32,8 @@ def shortfall(jaxmlp: dict[str, Any], gbm: dict[str, Any] | None,
     gbm : dict or None
         Gradient boosting's on the same rows (None: no baseline was trained).
     regression : bool
+    where : str
+        Where the scores were measured (:func:`where`), for the message.
 
     Returns
     -------
@@ -47,8 +55,8 @@ def shortfall(jaxmlp: dict[str, Any], gbm: dict[str, Any] | None,
     parts = []
     if behind:
         assert base is not None
-        parts.append(f"the model written is worse than gradient boosting on the same "
-                     f"validation rows: {name} {score:.4f} against {base:.4f}, "
+        parts.append(f"the model written is worse than gradient boosting {where}: "
+                     f"{name} {score:.4f} against {base:.4f}, "
                      f"{base - score:.4f} lower")  # fmt: skip
     if below_zero:
         parts.append(f"its R² of {score:.4f} is below 0: it predicts worse than the mean of "

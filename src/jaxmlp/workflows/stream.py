@@ -166,7 +166,7 @@ def train_table_stream(config: Any, progress: Callable[[int, float], None] | Non
         path = stream.csv_to_parquet(path, getattr(config, "convert_progress", None))
     source = stream.RowGroups(path)
     seed = int(config.params.get("random_state", 0) or 0)
-    p = min(config.test_size, VALIDATION / source.num_rows)
+    p = min(config.holdout, VALIDATION / source.num_rows)
     schema, notes, classes, categories, sample, val = _first_pass(source, config, seed, p)
     if len(sample) == 0 or len(val) == 0:
         raise TableError(f"'{config.data}' has too few rows to stream ({source.num_rows}).")

@@ -21,6 +21,7 @@ import numpy as np
 from jaxmlp.data.prepare import PreparedTable, prepare_table
 from jaxmlp.data.tables import TableError, read_table
 from jaxmlp.sklearn.classifier import checked_classifier
+from jaxmlp.sklearn.cross_fit import make_folds, resolve_cv
 from jaxmlp.sklearn.table_estimators import table_estimator
 from jaxmlp.sklearn.table_fit import ENSEMBLE, early_stopping_rows
 from jaxmlp.sklearn.table_model import TableModel
@@ -59,7 +60,7 @@ class TableTrainConfig:
     features: list[str] | None = None
     categorical: tuple[str, ...] = ()
     numeric: tuple[str, ...] = ()
-    test_size: float = 0.25
+    test_size: float | None = None  # a holdout of this share; None: 0.25, or none to cross-fit
     test_file: Path | None = None
     drop_missing_target: bool = False
     baseline: bool = True
@@ -73,6 +74,12 @@ class TableTrainConfig:
     ensemble: int = ENSEMBLE  # members trained as one program, predictions averaged
     scaling: str = "robust"  # the numeric columns' (jaxmlp.data.schema.make_preprocessor)
     time_budget: float | None = None  # most seconds of training (--time-budget); None: no limit
+    cv: int | str | None = "auto"  # cross-fitted folds (--cv): jaxmlp.sklearn.cross_fit
+
+    @property
+    def holdout(self) -> float:
+        """The validation share where the rows are held out (not cross-fitted)."""
+        return 0.25 if self.test_size is None else self.test_size
 
 
 @dataclasses.dataclass
@@ -189,23 +196,44 @@ def metrics(y: np.ndarray, proba: np.ndarray, classes: np.ndarray | None) -> dic
     }  # fmt: skip
 
 
-def _sklearn_row(params: dict, table: PreparedTable) -> dict:
-    """scikit-learn's MLP with the same settings, on the same split, at the same precision."""
+def _sklearn_row(params: dict, table: PreparedTable, folds: list | None) -> dict:
+    """scikit-learn's MLP with the same settings, on the same split (or out of the same
+    folds), at the same precision."""
     split = table.split
     X_tr, X_te = training_precision(params, split)  # scikit-learn: its input's precision
-    fitted = baseline.fit_baseline(X_tr, split.y_train, **baseline.sklearn_params(params))
-    proba = fitted.model.predict_proba(X_te)
-    return {**metrics(split.y_test, proba, table.classes), "fit_time_s": fitted.fit_time_s}
+    kw = baseline.sklearn_params(params)
+    proba, seconds = baseline.scored(lambda X, y: baseline.fit_baseline(X, y, **kw),
+                                     lambda m, X: m.predict_proba(X), X_tr, split.y_train,
+                                     X_te, folds)  # fmt: skip
+    return {**metrics(split.y_test, proba, table.classes), "fit_time_s": seconds}
 
 
-def _gbm_row(params: dict, table: PreparedTable) -> dict:
-    """scikit-learn's histogram gradient boosting (defaults) on the same split and the
-    same preprocessed inputs."""
-    split = table.split
-    fitted = baseline.fit_gradient_boosting(split.X_train, split.y_train,
-                                            params.get("random_state", 0))  # fmt: skip
-    proba = fitted.model.predict_proba(split.X_test)
-    return {**metrics(split.y_test, proba, table.classes), "fit_time_s": fitted.fit_time_s}
+def _gbm_row(params: dict, table: PreparedTable, folds: list | None) -> dict:
+    """scikit-learn's histogram gradient boosting (defaults) on the same split (or out of
+    the same folds) and the same preprocessed inputs."""
+    split, seed = table.split, params.get("random_state", 0)
+    proba, seconds = baseline.scored(lambda X, y: baseline.fit_gradient_boosting(X, y, seed),
+                                     lambda m, X: m.predict_proba(X), split.X_train,
+                                     split.y_train, split.X_test, folds)  # fmt: skip
+    return {**metrics(split.y_test, proba, table.classes), "fit_time_s": seconds}
+
+
+def _folds(config: TableTrainConfig, df: Any, ensemble: int) -> int | None:
+    """The folds to cross-fit in (:func:`~jaxmlp.sklearn.cross_fit.resolve_cv`), or None
+    for a holdout (``test_size`` asks for one)."""
+    if config.test_size is not None and config.cv not in ("auto", None):
+        raise TableError(f"--cv {config.cv} cross-fits every row; --test-size "
+                         f"{config.test_size} holds some out. Give one of them.")  # fmt: skip
+    if config.test_size is not None:
+        return None
+    return resolve_cv(config.cv, ensemble, len(df), config.time_budget)
+
+
+def _rows_info(split: Any, folds: list | None) -> dict:
+    """The rows a model learned from and was scored on, for its model folder."""
+    if folds is not None:
+        return {"train": len(split.X_train), "validation": 0, "folds": len(folds)}
+    return {"train": len(split.X_train), "validation": len(split.X_test)}
 
 
 def train_table(
@@ -235,36 +263,54 @@ def train_table(
     checked_classifier(**sklearn_defaults(config.params))  # the settings, before reading
     df = read_table(config.data)
     test_df = read_table(config.test_file) if config.test_file is not None else None
-    table = prepare_table(df, config.target, features=config.features,
-                          categorical=config.categorical, numeric=config.numeric,
-                          test_size=config.test_size, test_df=test_df,
-                          seed=config.params.get("random_state", 0),
-                          drop_missing_target=config.drop_missing_target,
-                          keep=config.keep, task=config.task, datetime=config.datetime,
-                          max_onehot=config.max_onehot, scaling=config.scaling)  # fmt: skip
+    ensemble = config.ensemble if (config.devices or 1) <= 1 else 1
+    k = _folds(config, df, ensemble)
+    seed = config.params.get("random_state", 0)
+
+    def prepare(holdout: float) -> PreparedTable:
+        return prepare_table(df, config.target, features=config.features,
+                             categorical=config.categorical, numeric=config.numeric,
+                             test_size=holdout, test_df=test_df, seed=seed,
+                             drop_missing_target=config.drop_missing_target,
+                             keep=config.keep, task=config.task, datetime=config.datetime,
+                             max_onehot=config.max_onehot, scaling=config.scaling)  # fmt: skip
+
+    table = prepare(0.0 if k and test_df is None else config.holdout)
+    if k and make_folds(k, table.split.y_train, table.regression, seed or 0)[0] is None:
+        k = None  # too few rows (of a class) to cut: a holdout, as before cross-fitting
+        if test_df is None:
+            table = prepare(config.holdout)
+    if k:
+        table.split.meta["folds"] = k  # said by the CLI before training
+        # scored out of fold: the split's validation part is its training rows again
+        table.split.meta["out_of_fold"] = test_df is None
     if on_prepared is not None:
         on_prepared(table)
     given, _ = early_stopping_rows(config.params, len(table.split.X_train))
-    ensemble = config.ensemble if (config.devices or 1) <= 1 else 1
-    model = table_estimator(config.params, table.regression, ensemble=ensemble,
+    model = table_estimator(config.params, table.regression, ensemble=ensemble, cv=k,
                             scaling=config.scaling, max_onehot=config.max_onehot,
                             categorical=config.categorical, numeric=config.numeric,
                             datetime=config.datetime,
                             time_budget=config.time_budget)  # fmt: skip
     model.fit_prepared(table, config.target, devices=config.devices, progress=progress)
+    # out of fold: each row scored by the member that did not train on it
+    folds = model.cv_folds_ if test_df is None else None
+    scored = "out-of-fold" if folds is not None else ("test file" if test_df is not None
+                                                      else "validation rows")  # fmt: skip
     if table.regression:
-        parts = regression_parts(model, table, config.baseline, sklearn_defaults(given))
-        parts["model"].info["source"] = str(config.data)
+        parts = regression_parts(model, table, config.baseline, sklearn_defaults(given), folds)
+        parts["model"].info.update(source=str(config.data), scored=scored)
         return TableTrainResult(table=table, data=data_summary(df, config.target, table.schema,
                                                                True), **parts)  # fmt: skip
     split = table.split
-    proba = model.predict_proba_encoded(split.X_test)
+    proba = (np.asarray(model.oof_predictions_) if folds is not None
+             else model.predict_proba_encoded(split.X_test))  # fmt: skip
     result = {**metrics(split.y_test, proba, table.classes), "fit_time_s": model.fit_time_s_}
-    sk = _sklearn_row(sklearn_defaults(given), table) if config.baseline else None
-    gbm = _gbm_row(given, table) if config.baseline else None
+    sk = _sklearn_row(sklearn_defaults(given), table, folds) if config.baseline else None
+    gbm = _gbm_row(given, table, folds) if config.baseline else None
     model.info = {"validation": {k: result[k] for k in ("accuracy", "log_loss", "roc_auc")},
-                  "rows": {"train": len(split.X_train), "validation": len(split.X_test)},
-                  "source": str(config.data)}  # fmt: skip
+                  "rows": _rows_info(split, folds), "source": str(config.data),
+                  "scored": scored}  # fmt: skip
     return TableTrainResult(model, table, result, sk, proba, model.eval_curves_,
                             data_summary(df, config.target, table.schema), model.fit_notes_,
                             gbm)  # fmt: skip

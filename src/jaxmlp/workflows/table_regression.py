@@ -58,31 +58,49 @@ def regressor_params(params: dict) -> dict:
     return {k: v for k, v in params.items() if k != "class_weight"}
 
 
-def _baselines(params: dict, table: PreparedTable, mean: float, scale: float) -> tuple[dict, dict]:
+def _baselines(params: dict, table: PreparedTable, mean: float, scale: float,
+               folds: list | None) -> tuple[dict, dict]:  # fmt: skip
+    """scikit-learn's MLP (standardised target) and gradient boosting (raw target) on the
+    same split, or out of the same folds."""
     split = table.split
     Xtr, Xte = training_precision(params, split)  # scikit-learn: its input's precision
     kw = baseline.sklearn_params(regressor_params(params))
-    mlp = baseline.fit_baseline(Xtr, (split.y_train - mean) / scale, regression=True, **kw)
-    pred = mlp.model.predict(Xte) * scale + mean
-    sk = {**regression_metrics(split.y_test, pred), "fit_time_s": mlp.fit_time_s}
+    pred, seconds = baseline.scored(
+        lambda X, y: baseline.fit_baseline(X, (y - mean) / scale, regression=True, **kw),
+        lambda m, X: m.predict(X) * scale + mean,
+        Xtr,
+        split.y_train,
+        Xte,
+        folds,
+    )
+    sk = {**regression_metrics(split.y_test, pred), "fit_time_s": seconds}
     seed = params.get("random_state", 0)
-    gbm = baseline.fit_gradient_boosting(split.X_train, split.y_train, seed, regression=True)
-    gb = {**regression_metrics(split.y_test, gbm.model.predict(split.X_test)),
-          "fit_time_s": gbm.fit_time_s}  # fmt: skip
-    return sk, gb
+    pred, seconds = baseline.scored(
+        lambda X, y: baseline.fit_gradient_boosting(X, y, seed, regression=True),
+        lambda m, X: m.predict(X),
+        split.X_train,
+        split.y_train,
+        split.X_test,
+        folds,
+    )
+    return sk, {**regression_metrics(split.y_test, pred), "fit_time_s": seconds}
 
 
 def regression_parts(model: TableModel, table: PreparedTable, with_baseline: bool,
-                     baseline_params: dict) -> dict[str, Any]:  # fmt: skip
+                     baseline_params: dict,
+                     folds: list | None = None) -> dict[str, Any]:  # fmt: skip
     """The fields of a :class:`~jaxmlp.workflows.table.TableTrainResult` for a fitted
     table regressor ``model`` (and the baselines, scikit-learn's MLP with
-    ``baseline_params``) as a dict."""
+    ``baseline_params``) as a dict; with ``folds`` scored out of fold."""
     split = table.split
-    pred = model.predict_values(split.X_test)
+    pred = (np.asarray(model.oof_predictions_) if folds is not None
+            else model.predict_values(split.X_test))  # fmt: skip
     result = {**regression_metrics(split.y_test, pred), "fit_time_s": model.fit_time_s_}
-    sk, gbm = (_baselines(baseline_params, table, model.target_mean_, model.target_scale_)
-               if with_baseline else (None, None))  # fmt: skip
+    sk, gbm = (_baselines(baseline_params, table, model.target_mean_, model.target_scale_,
+                          folds) if with_baseline else (None, None))  # fmt: skip
     rows = {"train": len(split.X_train), "validation": len(split.X_test)}
+    if folds is not None:
+        rows = {"train": len(split.X_train), "validation": 0, "folds": len(folds)}
     model.info = {"validation": {k: result[k] for k in ("r2", "rmse", "mae")}, "rows": rows}
     return {"model": model, "metrics": result, "sklearn": sk, "gbm": gbm, "proba": pred,
             "curves": model.eval_curves_, "notes": model.fit_notes_}  # fmt: skip
