@@ -60,3 +60,22 @@ def test_a_damaged_stored_program_is_replaced(iris, store):
     second = fit()
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
     assert path.read_bytes() != b"not a program"
+
+
+def test_a_new_optax_does_not_reuse_programs_the_old_one_lowered(iris, store, monkeypatch):
+    """Issue #21 defect 7: the key had JAX's version only. optax's code is traced into the
+    program, so another optax version must lower and store a program of its own."""
+    X, y = iris
+
+    def fit():
+        return quiet_fit(MLPClassifier((6,), max_iter=5, random_state=0), X, y)
+
+    fit()
+    assert len(list(store.glob("*.bin"))) == 1
+    versions = dict(exported._versions())
+    assert {"jax", "jaxlib", "optax", "numpy"} <= versions.keys()
+    bumped = tuple((k, v + ".post1" if k == "optax" else v) for k, v in versions.items())
+    monkeypatch.setattr(exported, "_versions", lambda: bumped)
+    exported._memo.clear()
+    fit()
+    assert len(list(store.glob("*.bin"))) == 2

@@ -7,7 +7,7 @@ short fits in fresh processes (a CLI call, scikit-learn's check suite). With the
 enabled (:func:`enable_compilation_cache`), :func:`run_chunk` also stores each training program
 it lowers, keyed on everything that defines it: the program's description (network,
 optimizer factory and settings, see :func:`describe`), the argument shapes and dtypes, the
-JAX version and a hash of the engine's source. A later process deserialises it instead of
+versions of JAX, jaxlib, optax and NumPy and a hash of the engine's source. A later process deserialises it instead of
 tracing and lowering. Programs with a user's own function (a callable activation, an
 optax optimizer object) are not stored: they have no stable description.
 """
@@ -88,6 +88,26 @@ def _spec(fn: Any) -> Any:
     return getattr(fn, _SPEC, None)
 
 
+# the libraries whose code ends up in a training program: a new version of any of them
+# may lower the same description to another program
+SHAPING = ("jax", "jaxlib", "optax", "numpy")
+
+
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    """``(name, version)`` of every library in :data:`SHAPING` (issue #21: the key had
+    JAX's version only, so a new optax served programs lowered by the old one)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for name in SHAPING:
+        try:
+            out.append((name, version(name)))
+        except PackageNotFoundError:
+            out.append((name, "absent"))
+    return tuple(out)
+
+
 @functools.cache
 def _source_hash(modules: tuple[str, ...]) -> str:
     """Hash of the engine's sources (every module of ``jaxmlp.core``) and of ``modules``."""
@@ -130,7 +150,7 @@ def run_chunk(fn: Callable, program: Any, hyper: Any, state: Any, data: Any, eva
         return _run_chunk(fn, program, *args)
     leaves, treedef = jax.tree_util.tree_flatten(args)
     avals = tuple(str(jax.typeof(x)) for x in leaves)
-    key_text = repr((fn.__module__, fn.__qualname__, spec, str(treedef), avals, jax.__version__,
+    key_text = repr((fn.__module__, fn.__qualname__, spec, str(treedef), avals, _versions(),
                      jax.default_backend(), jax.config.read("jax_enable_x64")))  # fmt: skip
     key = hashlib.sha256(key_text.encode()).hexdigest()
     stored = _memo.get(key)
