@@ -1,6 +1,7 @@
 """What jaxmlp.MLPClassifier adds to scikit-learn's, its targets and inputs, and bad input."""
 
 import re
+import sys
 
 import jax
 import numpy as np
@@ -363,3 +364,27 @@ def test_convergence_warning_like_sklearn(iris):
         MLPClassifier(max_iter=3).fit(X, y)
     with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge after 2 iteration"):
         MLPClassifier(solver="lbfgs", max_iter=2).fit(X, y)
+
+
+def test_warnings_name_the_line_that_called_fit():
+    """Issue #21 defect 6: a fixed stacklevel named a frame above the user's call (or
+    ``sys``); the warnings now point at the line calling ``fit``, whether the estimator
+    fits alone or as an ensemble's member."""
+    import warnings
+
+    from jaxmlp import MLPEnsembleClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = sys._getframe().f_lineno + 1
+        MLPClassifier(max_iter=2, batch_size=500).fit(X, y)
+        MLPEnsembleClassifier(MLPClassifier(max_iter=2), n_estimators=2).fit(X, y)
+    where = {(w.filename, w.lineno, str(w.message)[:20]) for w in caught}
+    assert where == {
+        (__file__, line, "Got `batch_size` les"),
+        (__file__, line, "Stochastic Optimizer"),
+        (__file__, line + 1, "Stochastic Optimizer"),
+    }

@@ -7,9 +7,10 @@ short fits in fresh processes (a CLI call, scikit-learn's check suite). With the
 enabled (:func:`enable_compilation_cache`), :func:`run_chunk` also stores each training program
 it lowers, keyed on everything that defines it: the program's description (network,
 optimizer factory and settings, see :func:`describe`), the argument shapes and dtypes, the
-versions of JAX, jaxlib, optax and NumPy and a hash of the engine's source. A later process deserialises it instead of
-tracing and lowering. Programs with a user's own function (a callable activation, an
-optax optimizer object) are not stored: they have no stable description.
+versions of JAX, jaxlib, optax and NumPy and a hash of the engine's source. A later
+process deserialises it instead of tracing and lowering. Programs with a user's own
+function (a callable activation, an optax optimizer object) are not stored: they have no
+stable description.
 """
 
 from __future__ import annotations

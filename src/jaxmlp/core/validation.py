@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 __all__ = [
+    "caller_stacklevel",
     "check_fraction",
     "check_nonnegative",
     "check_positive",
@@ -30,6 +31,23 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+# packages whose frames stand between a user's call and a warning: jaxmlp's own, and the
+# wrappers a user's call may pass through (scikit-learn's fit context, joblib)
+_INSIDE = ("jaxmlp.", "sklearn.", "joblib.")
+
+
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` for a ``warnings.warn`` made by the function calling this one
+    that names the user's line: the first frame outside jaxmlp, scikit-learn and joblib.
+    A fixed number cannot: the same warning is reached from ``fit``, an ensemble or a
+    search through different depths (Python 3.12's ``skip_file_prefixes`` does this)."""
+    import sys
+
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(_INSIDE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _example(name: str, example: str | None) -> str:

@@ -44,6 +44,7 @@ from jaxmlp.core.program import (
     precision,
 )
 from jaxmlp.core.sharding import data_mesh
+from jaxmlp.core.validation import caller_stacklevel
 from jaxmlp.sklearn.inputs import Validated, dense
 from jaxmlp.sklearn.lbfgs import NO_STEPS, fit_lbfgs
 from jaxmlp.sklearn.solvers import solver
@@ -127,7 +128,7 @@ def program(est: BaseMLP, apply: Callable, kind: str, n_train: int, n_evals: int
             warnings.warn(
                 "Got `batch_size` less than 1 or larger than sample size. It is going to "
                 "be clipped",
-                stacklevel=6,
+                stacklevel=caller_stacklevel(),
             )
         batch = min(wanted, bucket(n_train))
     return Program(
@@ -300,7 +301,7 @@ def store(est: BaseMLP, plan: FitPlan, result: RunResult) -> None:
             f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached and the "
             "optimization hasn't converged yet.",
             ConvergenceWarning,
-            stacklevel=6,
+            stacklevel=caller_stacklevel(),
         )
 
 

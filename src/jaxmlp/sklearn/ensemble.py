@@ -25,6 +25,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from jaxmlp.core.program import DivergenceError
+from jaxmlp.core.validation import caller_stacklevel
 from jaxmlp.sklearn.base import BaseMLP
 from jaxmlp.sklearn.bridge import fit_estimators
 from jaxmlp.sklearn.classifier import MLPClassifier
@@ -213,7 +214,7 @@ class BaseEnsemble(BaseEstimator):
                 f"diverged (members {self.diverged_members_}) and are left out of the "
                 "predictions; lower learning_rate_init to keep them.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=caller_stacklevel(),
             )
 
     def _rows(self, X):
