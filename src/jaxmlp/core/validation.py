@@ -44,7 +44,8 @@ def caller_stacklevel() -> int:
     search through different depths (Python 3.12's ``skip_file_prefixes`` does this)."""
     import sys
 
-    frame, level = sys._getframe(1), 1
+    frame: Any = sys._getframe(1)
+    level = 1
     while frame is not None and frame.f_globals.get("__name__", "").startswith(_INSIDE):
         frame, level = frame.f_back, level + 1
     return level
