@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import jaxmlp
-from jaxmlp import MLPEnsembleRegressor, MLPRegressor, MLPSearchCV
+from jaxmlp import MLPClassifier, MLPEnsembleRegressor, MLPRegressor, MLPSearchCV
 
 
 def _diabetes():
@@ -241,3 +241,37 @@ def test_poisson_refuses_negative_targets_and_unknown_loss():
         MLPRegressor(loss="poisson").fit(X, y - 5)
     with pytest.raises(ValueError, match="loss"):
         MLPRegressor(loss="absolute").fit(X, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_the_networks_precision_is_the_answers(dtype, Estimator):
+    """scikit-learn's test_mlp_param_dtypes (issue #21 defect 4: float32 networks answered
+    in float64): weights and predictions in the input's precision."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = X.astype(dtype)
+    mlp = Estimator(alpha=1e-5, hidden_layer_sizes=(5, 3), random_state=1, max_iter=50,
+                    tol=1e-1)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp.fit(X[:300], y[:300])
+    assert all(c.dtype == dtype for c in mlp.coefs_ + mlp.intercepts_)
+    if Estimator is MLPRegressor:
+        assert mlp.predict(X[300:]).dtype == dtype
+    else:
+        assert mlp.predict_proba(X[300:]).dtype == dtype
+
+
+def test_inputs_too_large_get_scikit_learns_advice_not_the_learning_rates():
+    """scikit-learn's test_nonfinite_params (issue #21 defect 5): inputs near float64's
+    maximum are a preprocessing problem, not a step-size one."""
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
+    y = rng.standard_normal(size=10)
+    msg = ("Solver produced non-finite parameter weights. The input data may contain large"
+           " values and need to be preprocessed.")  # fmt: skip
+    with pytest.raises(ValueError, match=msg) as caught:
+        MLPRegressor().fit(X, y)
+    assert "learning rate" not in str(caught.value)

@@ -162,9 +162,9 @@ def _forward(apply: Callable, kind: str, params: Any, X: jax.Array) -> jax.Array
 
 
 def forward(est: BaseMLP, X: Any) -> np.ndarray:
-    """The output layer for validated rows X, shape (n, n_outputs), float64: softmax or
-    sigmoid probabilities, or identity / exp values (regression), computed in the
-    training precision."""
+    """The output layer for validated rows X, shape (n, n_outputs), in the training
+    precision (as scikit-learn's, whose float32 networks answer in float32): softmax or
+    sigmoid probabilities, or identity / exp values (regression)."""
     dtype = est.coefs_[0].dtype
     X = dense(X, dtype)
     n = X.shape[0]
@@ -177,7 +177,7 @@ def forward(est: BaseMLP, X: Any) -> np.ndarray:
         params = params_from_coefs(est.coefs_, est.intercepts_, False, dtype, F)
         out = _forward(net.apply, kind, params, jnp.asarray(Xp))
         # slice on the host (a device slice would compile per n); a writable copy
-        return np.array(np.asarray(out)[:n], dtype=np.float64)
+        return np.array(np.asarray(out)[:n], dtype=dtype)
 
 
 def _pad_columns(X: np.ndarray, n_columns: int) -> np.ndarray:
@@ -243,9 +243,33 @@ def job(est: BaseMLP, plan: FitPlan,
     return Job(
         program=plan.program, hyper=h, state=state, data=data, evals=evals,
         max_epochs=1 if plan.incremental else epochs, dtype=np.dtype(dtype),
-        hint=f" (learning_rate_init is {est.learning_rate_init}.)", finish=finish,
+        hint=_divergence_hint(est, plan.X, dtype), finish=finish,
         host=None if plan.stochastic else host, params=params, seed=plan.seed,
     )  # fmt: skip
+
+
+# features larger than this are the likelier cause of a diverging fit than the step size
+LARGE_INPUT = 1e6
+
+
+def _divergence_hint(est: BaseMLP, X: Any, dtype: Any) -> str:
+    """What a :class:`DivergenceError` of this fit adds to its message: the learning rate,
+    or -- for inputs of huge magnitude -- that they need scaling. Inputs so large that the
+    first layer's products overflow the training precision are refused now, with
+    scikit-learn's message (its ``MLPRegressor`` raises it after training)."""
+    values = X.data if hasattr(X, "tocsr") else np.asarray(X)
+    peak = float(np.max(np.abs(values))) if values.size else 0.0
+    if peak > np.sqrt(np.finfo(dtype).max):
+        raise ValueError(
+            "Solver produced non-finite parameter weights. The input data may contain large "
+            f"values and need to be preprocessed: its largest magnitude is {peak:.3g}, "
+            f"beyond what {np.dtype(dtype).name} products hold. Scale the features (e.g. "
+            "sklearn.preprocessing.StandardScaler) before fitting."
+        )
+    if peak > LARGE_INPUT:
+        return (f" The input's largest magnitude is {peak:.3g}: scale the features (e.g. "
+                "sklearn.preprocessing.StandardScaler) rather than the learning rate.")  # fmt: skip
+    return f" (learning_rate_init is {est.learning_rate_init}.)"
 
 
 def fresh_job(est: BaseMLP, X: Any, y: Any) -> Job:

@@ -53,7 +53,7 @@ class TableClassifier(ClassifierMixin, TableModel):
 
     def predict_proba_encoded(self, Xt: np.ndarray) -> np.ndarray:
         """Class probabilities of preprocessed rows Xt of shape (n, n_encoded)."""
-        return self.estimator_.predict_proba(Xt)
+        return np.asarray(self.estimator_.predict_proba(Xt), np.float64)
 
     def predict(self, X) -> np.ndarray:
         """Predicted labels, shape (n_rows,)."""
