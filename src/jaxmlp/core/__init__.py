@@ -10,8 +10,13 @@ every other layer builds on it. In the order data flows:
   padded :class:`Data`, :class:`State`);
 - :mod:`~jaxmlp.core.epoch` -- one epoch on the device; :mod:`~jaxmlp.core.batching`;
 - :mod:`~jaxmlp.core.loop` -- the compiled loop over epochs and its host driver;
+- :mod:`~jaxmlp.core.stream` -- the same epochs over rows that arrive in chunks;
 - :mod:`~jaxmlp.core.many` -- the same program vmapped over models, across devices;
-- :mod:`~jaxmlp.core.jobs` -- prepared fits, grouped and run side by side;
+- :mod:`~jaxmlp.core.jobs` -- prepared fits, grouped and run side by side, in blocks of
+  models (:mod:`~jaxmlp.core.blocks`) here or in joblib workers;
+- :mod:`~jaxmlp.core.halving` -- successive halving's schedule of epochs and candidates;
+- :mod:`~jaxmlp.core.sharding` -- one fit data-parallel over a device mesh;
+  :mod:`~jaxmlp.core.hosts` -- over several processes (``jax.distributed``);
 - :mod:`~jaxmlp.core.compiled` -- compiled programs kept across processes;
 - :mod:`~jaxmlp.core.devices` -- one JAX device per CPU core;
 - :mod:`~jaxmlp.core.validation` -- checks of user-given numbers, shared by all layers.

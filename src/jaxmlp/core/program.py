@@ -1,7 +1,7 @@
 """What a training run is made of: the compiled :class:`Program`, its traced :class:`Hyper`
 numbers, the padded :class:`Data` and the :class:`State` carried from epoch to epoch.
 
-The engine's contract (see DESIGN.md): what changes compiled code is a hashable, frozen
+The engine's contract: what changes compiled code is a hashable, frozen
 :class:`Program` (network, loss kind, optimizer factory, batch slot size, stopping rule
 ...); every number that may vary between fits (learning rate, ``alpha``, momentum,
 tolerances, dropout rate) is a traced :class:`Hyper` value, and the number of real rows

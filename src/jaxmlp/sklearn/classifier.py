@@ -54,9 +54,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     dtype : {'float32', 'float64'} or None, default=None
         Precision of training and prediction. None does what scikit-learn does: float32
         input trains in float32, any other input in float64. 'float32' trains float64
-        input in float32 too, as PyTorch and Keras do by default: about twice as fast on
-        a CPU (twice the FLOPs per cycle, half the memory traffic), with weights accurate
-        to ~1e-7 relative instead of ~1e-16.
+        input in float32 too, as PyTorch and Keras do by default: 1.6-1.8x faster on a
+        CPU (benchmarks/README.md; twice the FLOPs per cycle, half the memory traffic),
+        with weights accurate to ~1e-7 relative instead of ~1e-16.
     devices : int or list of jax devices, default=None
         Train one model data-parallel over these devices: the first ``devices`` of
         ``jax.devices()`` (every host's, under ``jax.distributed``) or the devices given.
