@@ -69,13 +69,14 @@ def columns_line(table: Any) -> str:
 
 def _regression_lines(jx: dict, sk: dict | None, gbm: dict | None, say: Any,
                       scope: str) -> None:  # fmt: skip
-    def three(m: dict) -> str:
-        return f"R² {m['r2']:.4f}, RMSE {m['rmse']:.4g}, MAE {m['mae']:.4g}"
+    def three(m: dict) -> str:  # R² is None on a single row
+        r2 = "- (one row)" if m["r2"] is None else f"{m['r2']:.4f}"
+        return f"R² {r2}, RMSE {m['rmse']:.4g}, MAE {m['mae']:.4g}"
 
     say(f"{scope} {three(jx)}"
         + (f" (scikit-learn MLP: {three(sk)}" if sk else "")
         + (f"; gradient boosting: {three(gbm)}" if gbm else "") + (")" if sk else ""))  # fmt: skip
-    if sk and gbm:
+    if sk and gbm and jx["r2"] is not None:
         scores = {"jaxmlp": jx, "scikit-learn's MLP": sk, "gradient boosting": gbm}
         order = sorted(scores, key=lambda k: -scores[k]["r2"])
         best, runner = order[0], order[1]

@@ -90,7 +90,11 @@ def plot_residuals(y: np.ndarray, pred: np.ndarray, target: str,
     ax.set_ylabel("residual (actual - predicted)")
     ax.set_title(f"Residuals ({rows})")
     ax.grid(alpha=0.3)
-    hist.hist(residual, bins=40, orientation="horizontal", color="#d62728", alpha=0.7)
+    style = {"orientation": "horizontal", "color": "#d62728", "alpha": 0.7}
+    try:
+        hist.hist(residual, bins=40, **style)
+    except ValueError:  # residuals too close for 40 finite bins (e.g. one row near 1e14)
+        hist.hist(residual, bins=1, **style)
     hist.set_xlabel("rows")
     return fig
 
