@@ -165,8 +165,10 @@ def test_cv_on_the_command_line(tmp_path: Path):
     assert held.exit_code == 0 and "96 train / 24 validation rows" in " ".join(held.output.split())
     for args, fragment in (
         (["--cv", "1"], "'1' is not a number of folds"),
-        (["--cv", "many"], "use a whole number >= 2"),
-        (["--cv", "3", "--test-size", "0.2"], "Give --cv, or drop it"),
+        (["--cv", "many"], "use a whole number from 2 to 20"),
+        (["--cv", "500"], "'500' folds is more than 20: each fold is one member"),
+        (["--cv", "3", "--test-size", "0.2"], "--cv 3 and --test-size 0.2 disagree"),
+        (["--cv", "3", "--time-budget", "5"], "--cv 3 and --time-budget 5 disagree"),
     ):
         bad = runner.invoke(app, [*base, *args, "--out", str(tmp_path / "never")])
         assert bad.exit_code == 2, bad.output
@@ -177,3 +179,13 @@ def test_cv_on_the_command_line(tmp_path: Path):
 def test_folders_written_before_cross_fitting_load_with_a_holdout():
     old = jaxmlp.load(Path(__file__).parent / "data" / "models-v0.1" / "table")
     assert old.get_params()["cv"] is None
+
+
+def test_more_folds_than_twenty_are_refused_before_training():
+    """Each fold is a member: cv=500 on 120 rows would train ~120 networks (minutes),
+    so scikit-learn's parameter validation refuses it, naming the range."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    df, y = _table(120)
+    with pytest.raises(InvalidParameterError, match=r"'cv' parameter .* range \[2, 20\]"):
+        TableClassifier(cv=500).fit(df, y)

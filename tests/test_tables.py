@@ -115,6 +115,27 @@ def test_predict_and_evaluate_agree_with_the_python_api(trained, wine, tmp_path)
     assert result.exit_code == 0 and (tmp_path / "ev" / "report.html").exists()
 
 
+def test_float32_probabilities_are_scored_without_scikit_learns_sum_warning():
+    """A float32 network's rows sum to 1 within 1e-7; scikit-learn's log_loss warns past
+    1.5e-8 ('y_prob values do not sum to one'). The scores are those of the rows made
+    to sum to 1 in float64, and nothing leaks to the user's console."""
+    from sklearn.metrics import log_loss, roc_auc_score
+
+    from jaxmlp.workflows.table import metrics
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(300, 3)).astype(np.float32)
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)  # float32 rounding
+    y = rng.integers(0, 3, 300)
+    exact = proba.astype(np.float64) / proba.astype(np.float64).sum(axis=1, keepdims=True)
+    assert np.abs(proba.sum(axis=1, dtype=np.float64) - 1).max() > 1.5e-8  # would warn
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scores = metrics(y, proba, np.array(["a", "b", "c"]))
+    assert scores["log_loss"] == pytest.approx(log_loss(y, exact), rel=1e-12)
+    assert scores["roc_auc"] == pytest.approx(roc_auc_score(y, exact, multi_class="ovr"))
+
+
 def test_unseen_categories_are_handled(trained, wine, tmp_path):
     model_dir, _ = trained
     _, _, df = wine

@@ -36,7 +36,7 @@ def test_a_budget_shorter_than_the_fit_stops_it_in_time():
     program compiled once before: the budget is then epochs, on a slow machine too),
     with a note, and the members' max_iter back at the real setting."""
     df, y = _table(2000)
-    kw = {"hidden_layer_sizes": (32,), "ensemble": 2, "early_stopping": False,
+    kw = {"hidden_layer_sizes": (32,), "ensemble": 2, "early_stopping": False, "cv": None,
           "max_iter": 100_000, "n_iter_no_change": 100_000, "random_state": 0}  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

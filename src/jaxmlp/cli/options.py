@@ -214,9 +214,16 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")]
 
 
 def cv_folds(value: str) -> str:
-    """``--cv``: 'auto', 'none' or a whole number of folds >= 2."""
+    """``--cv``: 'auto', 'none' or a whole number of folds from 2 to ``MAX_FOLDS``."""
+    from jaxmlp.sklearn.cross_fit import MAX_FOLDS
+
     text = value.strip().lower()
-    if text in ("auto", "none") or (text.isdigit() and int(text) >= 2):
+    if text in ("auto", "none") or (text.isdigit() and 2 <= int(text) <= MAX_FOLDS):
         return text
-    raise typer.BadParameter(f"{value!r} is not a number of folds; use a whole number >= 2 "
-                             "(e.g. --cv 5), auto or none.")  # fmt: skip
+    if text.isdigit() and int(text) > MAX_FOLDS:
+        raise typer.BadParameter(
+            f"{value!r} folds is more than {MAX_FOLDS}: each fold is one member of the "
+            f"ensemble, trained on all the others (5-10 is usual). Use e.g. --cv 5."
+        )
+    raise typer.BadParameter(f"{value!r} is not a number of folds; use a whole number from "
+                             f"2 to {MAX_FOLDS} (e.g. --cv 5), auto or none.")  # fmt: skip

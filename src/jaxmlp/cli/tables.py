@@ -83,7 +83,7 @@ def train(
     ] = None,
     cv: Annotated[
         str, typer.Option(metavar="K|auto|none", callback=opt.cv_folds,
-                          help="Cross-fit in K folds: member i trains on all folds but i "
+                          help="Cross-fit in K folds (2-20): member i trains on all folds but i "
                                "and stops on it; scored out of fold. auto: the ensemble's "
                                "size up to 10,000 rows; none: a holdout.")
     ] = "auto",
@@ -230,9 +230,14 @@ def train(
         run = dataclasses.replace(run, time_budget=time_budget)
     folds = None if cv == "none" or stream or rank is not None else (
         "auto" if cv == "auto" else int(cv))  # fmt: skip
-    if isinstance(folds, int) and (test_size is not None or time_budget is not None):
-        fail(f"--cv {cv} cross-fits every row; --test-size / --time-budget hold rows out or "
-             "train in rungs on one set of rows. Give --cv, or drop it.")  # fmt: skip
+    if isinstance(folds, int) and test_size is not None:
+        fail(f"--cv {cv} and --test-size {test_size} disagree: --cv cross-fits every row, "
+             "--test-size holds rows out to score on. Drop --test-size to cross-fit, or "
+             "pass --cv none to hold out.")  # fmt: skip
+    if isinstance(folds, int) and time_budget is not None:
+        fail(f"--cv {cv} and --time-budget {time_budget:g} disagree: a budgeted fit trains "
+             "its members in rungs on one set of rows. Drop one of them (with "
+             "--time-budget alone, a holdout scores the model).")  # fmt: skip
     run = dataclasses.replace(run, cv=folds)
     if stream:
         convert_csv(data, not (quiet or as_json))

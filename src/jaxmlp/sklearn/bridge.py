@@ -66,8 +66,7 @@ class FitPlan:
     ----------
     X : ndarray of shape (n, n_features)
         Training rows (without the early-stopping validation rows), training dtype.
-    targets : ndarray of shape (n,) int32 (softmax) or (n, k) (other kinds)
-    weights : ndarray of shape (n,)
+    targets, weights : ndarray of shape (n,) int32 (softmax) or (n, k); of shape (n,)
     validation : tuple of (X, targets, weights) or None
         The early-stopping validation rows.
     eval_sets : list of (X, targets)
@@ -77,14 +76,12 @@ class FitPlan:
     program : Program
     seed : int
         Seed of the shuffling and dropout keys.
-    first_pass : bool
-        A fresh model (not a warm start or a later ``partial_fit``).
-    incremental : bool
-        ``partial_fit``: one epoch.
+    first_pass, incremental : bool
+        A fresh model (no warm start, no later ``partial_fit``); ``partial_fit``'s epoch.
     stochastic : bool
         Mini-batch solver ('sgd', 'adam' or an optax optimizer), not L-BFGS.
     validated : Validated
-        The validated input (shared with estimators that fit the same X and y).
+        The validated input (shared by the estimators that fit the same X and y).
     continued : bool
         Resume the whole engine state (weights, optimizer moments, shuffling key, epoch
         and stopping counters) up to ``max_iter`` epochs in all: fits of r0, then r1, then
@@ -248,8 +245,7 @@ def job(est: BaseMLP, plan: FitPlan,
     )  # fmt: skip
 
 
-# features larger than this are the likelier cause of a diverging fit than the step size
-LARGE_INPUT = 1e6
+LARGE_INPUT = 1e6  # larger features: likelier the cause of a divergence than the step
 
 
 def _divergence_hint(est: BaseMLP, X: Any, dtype: Any) -> str:

@@ -20,6 +20,7 @@ import numpy as np
 
 __all__ = [
     "CV_ROWS",
+    "MAX_FOLDS",
     "fold_curves",
     "make_folds",
     "oof_predictions",
@@ -29,6 +30,9 @@ __all__ = [
 
 # most rows 'auto' cross-fits (above: a holdout); see benchmarks/README.md
 CV_ROWS = 10_000
+# most folds: each is a member of the ensemble (k members cost about k fits; 5-10 is
+# usual, AutoGluon bags in 8); more is almost always a mistyped number
+MAX_FOLDS = 20
 
 
 def resolve_cv(cv: Any, ensemble: int, n_rows: int, time_budget: float | None) -> int | None:

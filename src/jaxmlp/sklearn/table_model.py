@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d,
 from jaxmlp.core.validation import check_positive
 from jaxmlp.data.prepare import PreparedTable, fit_preprocessor
 from jaxmlp.data.schema import SCALINGS, Schema, clean_features, infer_schema
-from jaxmlp.sklearn.cross_fit import make_folds, oof_scored, resolve_cv
+from jaxmlp.sklearn.cross_fit import MAX_FOLDS, make_folds, oof_scored, resolve_cv
 from jaxmlp.sklearn.table_fit import ENSEMBLE, early_stopping_rows, fit_members, table_params
 
 __all__ = ["TableModel"]
@@ -82,7 +82,7 @@ class TableModel(BaseEstimator):
         (``oof_predictions_``, ``oof_score_``); ``cv`` members replace ``ensemble``.
         'auto': ``ensemble`` folds up to 10,000 rows when ``ensemble`` >= 2 and there is
         no ``time_budget``; above, or with None, each member holds out its own
-        ``validation_fraction`` instead.
+        ``validation_fraction`` instead. At most 20 folds.
     time_budget : float or None, default=None
         Most seconds the training may take (compilation included; reading and
         preprocessing the table come on top): the members train in rungs that continue
@@ -135,7 +135,7 @@ class TableModel(BaseEstimator):
         "mlp_params": [dict, None],
         "random_state": ["random_state"],
         "time_budget": [Real, None],  # > 0: checked in _validate_params, with the fix
-        "cv": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"}), None],
+        "cv": [Interval(Integral, 2, MAX_FOLDS, closed="both"), StrOptions({"auto"}), None],
     }
     task = "classification"
 

@@ -171,6 +171,9 @@ def metrics(y: np.ndarray, proba: np.ndarray, classes: np.ndarray | None) -> dic
 
     assert classes is not None, "a classifier's metrics"
     k = len(classes)
+    # a float32 network's rows sum to 1 within 1e-7, not the 1.5e-8 log_loss checks
+    proba = np.asarray(proba, np.float64)
+    proba = proba / proba.sum(axis=1, keepdims=True)
     pred = proba.argmax(axis=1)
     p, r, f, s = precision_recall_fscore_support(y, pred, labels=range(k), zero_division=0)
     auc = None
