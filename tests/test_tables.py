@@ -113,6 +113,8 @@ def test_predict_and_evaluate_agree_with_the_python_api(trained, wine, tmp_path)
     assert metrics["accuracy"] == pytest.approx(accuracy_score(df["cultivar"], model.predict(df)))
     result = run("evaluate", model_dir, labelled, "--out", tmp_path / "ev")
     assert result.exit_code == 0 and (tmp_path / "ev" / "report.html").exists()
+    page = (tmp_path / "ev" / "report.html").read_text()
+    assert "on the rows of labelled.csv" in page and "validation rows" not in page
 
 
 def test_float32_probabilities_are_scored_without_scikit_learns_sum_warning():

@@ -50,7 +50,10 @@ def warnings_list(summary: dict) -> str:
 
 def rows_label(summary: dict) -> str:
     """What the scores were measured on, for figure titles: 'out of fold' (cross-fitted:
-    each row by the member that did not train on it) or 'validation rows'."""
+    each row by the member that did not train on it), 'rows of FILE' (``jaxmlp evaluate``)
+    or 'validation rows'."""
+    if summary.get("scored") == "evaluated":
+        return f"rows of {summary['evaluated_on']}"
     return "out of fold" if summary.get("scored") == "out-of-fold" else "validation rows"
 
 
@@ -59,4 +62,6 @@ def where_html(summary: dict) -> str:
     if summary.get("scored") == "out-of-fold":
         return ("out of fold (every row, predicted by the member that did not train on it; "
                 "the baselines cross-validated on the same folds)")  # fmt: skip
+    if summary.get("scored") == "evaluated":
+        return f"on the rows of {html.escape(summary['evaluated_on'])}"
     return "on the validation rows"
