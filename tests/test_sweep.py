@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import numpy as np
 import pytest
@@ -227,6 +228,11 @@ def test_sweep_halving_on_the_command_line(tmp_path):
     report = (out / "report.html").read_text()
     assert "successive halving (factor 2): 12 cells to epoch 5" in report
     assert "<th>epochs</th>" in report
+    # the cells' table ranks by the rung reached first, and says why
+    ranked = [int(e) for e in re.findall(r"<tr><td>\d+</td>(?:<td>[^<]*</td>){4}<td>(\d+)</td>",
+                                         report)]  # fmt: skip
+    assert ranked == sorted(epochs.values(), reverse=True)
+    assert "Ranked by the rung each cell reached" in report
 
 
 def test_halving_a_single_cell_trains_it_fully(tmp_path):

@@ -255,7 +255,7 @@ program(s), {summary["fit_time_s"]:.2f} s (compilation included).</p>
 <h2>Learning curves of the best cells</h2>
 <div class="row">{figure(images, "learning_curves", "Mean over seeds, band = ±1 std")}</div>
 {surface_section if "ensemble_surface" in images else ""}
-<h2>All cells</h2>
+<h2>All cells</h2>{_halving_note(result)}
 <table id="cells"><thead><tr><th>rank</th><th>hidden</th><th>lr</th><th>alpha</th>
 <th>momentum</th><th>epochs</th><th>validation {result.score_name}</th>
 <th>diverged seeds</th></tr></thead>
@@ -263,6 +263,15 @@ program(s), {summary["fit_time_s"]:.2f} s (compilation included).</p>
 <p>Per-model results: <code>results.csv</code>, <code>results.json</code>.</p>
 """  # noqa: E501
     return html_page(title, body, summary["versions"])
+
+
+def _halving_note(result: SweepResult) -> str:
+    """Why a halving sweep's table ranks a lower score above a higher one ('' without)."""
+    if not result.config.halving or len(result.rungs) < 2:
+        return ""
+    return ("<p>Ranked by the rung each cell reached, then by its score there: a cell "
+            "halving stopped was scored at its last epoch (the <em>epochs</em> column), "
+            "earlier than the survivors, so its score is not comparable with theirs.</p>")
 
 
 def _halving_text(result: SweepResult) -> str:
