@@ -98,3 +98,24 @@ def test_shortfall_margins():
     assert both is not None and both["below_zero"] and np.isclose(both["by"], 0.85)
     assert "HistGradientBoostingRegressor" in both["message"]
     assert shortfall({"r2": 0.595}, {"r2": 0.6}, True) is None
+
+
+def test_the_baselines_stage_is_announced_after_training(tmp_path):
+    """The progress bar would sit still while the baselines fit (seconds on a loaded
+    machine): train_table says when that stage begins -- after the last epoch reported,
+    and only when there are baselines to fit."""
+    from jaxmlp.workflows.table import TableTrainConfig, train_table
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    df["y"] = np.where(df.a + df.b > 0, "p", "q")
+    df.to_csv(tmp_path / "t.csv", index=False)
+    params = {"hidden_layer_sizes": (8,), "max_iter": 5, "random_state": 0}
+    for baseline, expected in ((True, 1), (False, 0)):
+        events: list[str] = []
+        train_table(TableTrainConfig(tmp_path / "t.csv", "y", params, baseline=baseline),
+                    progress=lambda done, loss, events=events: events.append("epoch"),
+                    on_stage=events.append)  # fmt: skip
+        stages = [e for e in events if e != "epoch"]
+        assert stages == ["fitting the baselines"] * expected
+        assert events[0] == "epoch" and (not stages or events[-1] == stages[0])

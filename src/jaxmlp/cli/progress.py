@@ -16,8 +16,9 @@ def progress_bar(total: int, label: str, enabled: bool = True
                  ) -> Iterator[Callable[..., None] | None]:  # fmt: skip
     """A rich progress bar counting ``label`` (epochs, models) up to ``total``.
 
-    Yields ``update(done, text="")`` -- or None when not ``enabled``, so that callers pass
-    no callback at all and training runs in one piece. The bar appears at the first
+    Yields ``update(done, text="")`` (``done`` None: the count stays) -- or None when
+    not ``enabled``, so that callers pass no callback at all and training runs in one
+    piece. The bar appears at the first
     update: an error before training (a bad table) shows no empty bar.
     """
     if not enabled:
@@ -43,10 +44,13 @@ def progress_bar(total: int, label: str, enabled: bool = True
     bar = Progress(*columns, console=err)
     task = bar.add_task(label, total=total, text="")
 
-    def update(done: int, text: str = "") -> None:
+    def update(done: int | None, text: str = "") -> None:
         if not bar.live.is_started:
             bar.start()
-        bar.update(task, completed=min(done, total), text=text)
+        if done is None:  # a stage after the counted work: the count stays
+            bar.update(task, text=text)
+        else:
+            bar.update(task, completed=min(done, total), text=text)
 
     try:
         yield update

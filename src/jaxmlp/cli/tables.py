@@ -293,7 +293,10 @@ def _train(run: Any, params: dict, show_progress: bool, say: Any,
     try:
         with progress_bar(epochs, "epochs", enabled=show_progress) as bar:
             progress = None if bar is None else lambda done, loss: bar(done)
-            result = fit(run, progress, on_prepared=lambda table: prepared(run.data, table, say))
+            stage = {} if bar is None or fit is not train_table else {
+                "on_stage": lambda text: bar(None, text + "...")}  # fmt: skip
+            result = fit(run, progress, on_prepared=lambda table: prepared(run.data, table, say),
+                         **stage)  # fmt: skip
     except TableError as e:
         fail(str(e))
     except DivergenceError as e:

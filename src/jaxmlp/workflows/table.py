@@ -243,6 +243,7 @@ def train_table(
     config: TableTrainConfig,
     progress: Callable[[int, float], None] | None = None,
     on_prepared: Callable[[PreparedTable], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> TableTrainResult:
     """Train a table classifier (see the module docstring).
 
@@ -253,6 +254,8 @@ def train_table(
         ``progress(epochs_done, loss)`` during the fit (``MLPClassifier.fit``'s callback).
     on_prepared : callable, optional
         ``on_prepared(table)`` once the table is read and split, before training.
+    on_stage : callable, optional
+        ``on_stage(text)`` when a stage after training begins (the baselines' fits).
 
     Raises
     ------
@@ -296,6 +299,8 @@ def train_table(
                             datetime=config.datetime,
                             time_budget=config.time_budget)  # fmt: skip
     model.fit_prepared(table, config.target, devices=config.devices, progress=progress)
+    if config.baseline and on_stage is not None:
+        on_stage("fitting the baselines")
     # out of fold: each row scored by the member that did not train on it
     folds = model.cv_folds_ if test_df is None else None
     scored = "out-of-fold" if folds is not None else ("test file" if test_df is not None
