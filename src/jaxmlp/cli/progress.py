@@ -18,8 +18,8 @@ def progress_bar(total: int, label: str, enabled: bool = True
 
     Yields ``update(done, text="")`` (``done`` None: the count stays) -- or None when
     not ``enabled``, so that callers pass no callback at all and training runs in one
-    piece. The bar appears at the first
-    update: an error before training (a bad table) shows no empty bar.
+    piece. The bar appears at the first update: an error before training (a bad table)
+    shows no empty bar.
     """
     if not enabled:
         yield None

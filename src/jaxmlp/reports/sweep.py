@@ -269,9 +269,11 @@ def _halving_note(result: SweepResult) -> str:
     """Why a halving sweep's table ranks a lower score above a higher one ('' without)."""
     if not result.config.halving or len(result.rungs) < 2:
         return ""
-    return ("<p>Ranked by the rung each cell reached, then by its score there: a cell "
-            "halving stopped was scored at its last epoch (the <em>epochs</em> column), "
-            "earlier than the survivors, so its score is not comparable with theirs.</p>")
+    return (
+        "<p>Ranked by the rung each cell reached, then by its score there: a cell "
+        "halving stopped was scored at its last epoch (the <em>epochs</em> column), "
+        "earlier than the survivors, so its score is not comparable with theirs.</p>"
+    )
 
 
 def _halving_text(result: SweepResult) -> str:

@@ -274,8 +274,12 @@ def write_evaluation_report(model: Any, evaluation: dict, out_dir: str | Path,
     """Write ``report.html`` of :func:`~jaxmlp.workflows.table.evaluate_table`'s result
     into ``out_dir`` (created if needed)."""
     out = ensure_writable_dir(out_dir)
-    summary = {"jaxmlp": evaluation["metrics"], "data": evaluation["data"],
-               "scored": "evaluated", "evaluated_on": Path(settings["data"]).name}
+    summary = {
+        "jaxmlp": evaluation["metrics"],
+        "data": evaluation["data"],
+        "scored": "evaluated",
+        "evaluated_on": Path(settings["data"]).name,
+    }
     report = table_report(model, f"jaxmlp evaluate: {Path(settings['data']).name}", summary,
                           evaluation["frame"], evaluation["y"], evaluation["proba"], None,
                           settings)  # fmt: skip
