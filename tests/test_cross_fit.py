@@ -128,6 +128,7 @@ def test_train_scores_out_of_fold_and_so_do_its_baselines(tmp_path: Path):
     assert summary["scored"] == "out-of-fold"
     model = jaxmlp.load(tmp_path / "m")
     assert model.get_params()["cv"] == 4 and len(model.members) == 4
+    assert model.oof_score_ == summary["validation"]["accuracy"] and model.oof_predictions_ is None
     from jaxmlp.data.prepare import prepare_table
 
     table = prepare_table(pd.read_csv(path), "label", test_size=0.0, seed=0)

@@ -103,6 +103,10 @@ def fitted_table_model(estimator: Any, preprocessor: Any, schema: Schema, target
     model.estimator_, model.preprocessor_, model.schema_ = estimator, preprocessor, schema
     model.target_, model.target_mean_, model.target_scale_ = target, target_mean, target_scale
     model.info_ = dict(info or {})
+    # the out-of-fold score the folder recorded (its predictions are not kept)
+    scores = model.info_.get("validation", {}) if model.info_.get("scored") == "out-of-fold" else {}
+    model.oof_predictions_ = None
+    model.oof_score_ = scores.get("r2" if task == "regression" else "accuracy")
     model.n_iter_ = max(int(getattr(m, "n_iter_", 0)) for m in members)
     model.n_features_in_ = len(schema.features)
     model.feature_names_in_ = np.asarray(schema.features, dtype=object)

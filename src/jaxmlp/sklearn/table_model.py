@@ -109,7 +109,7 @@ class TableModel(BaseEstimator):
     oof_predictions_ : ndarray of shape (n, n_classes) or (n,), or None
         Cross-fitted: each row's probabilities (a regressor: its prediction in the
         target's units) by the member that did not train on it; ``oof_score_`` (float or
-        None) is their accuracy (R² for a regressor).
+        None) is their accuracy (R² for a regressor); a loaded model: only the score.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when fitted on a DataFrame.
