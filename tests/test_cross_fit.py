@@ -190,3 +190,22 @@ def test_more_folds_than_twenty_are_refused_before_training():
     df, y = _table(120)
     with pytest.raises(InvalidParameterError, match=r"'cv' parameter .* range \[2, 20\]"):
         TableClassifier(cv=500).fit(df, y)
+
+
+def test_a_class_of_one_row_falls_back_to_a_holdout_said_in_a_note(tmp_path: Path):
+    """No fold can hold out a class of one row: `jaxmlp train` keeps a holdout and says so,
+    and a scored slice of one class draws no ROC curve (nor matplotlib's legend warning)."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=40).round(3), "y": ["z"] + ["x"] * 39})
+    df.to_csv(tmp_path / "t.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        said = CliRunner().invoke(app, ["train", str(tmp_path / "t.csv"), "--target", "y",
+                                        "--hidden", "4", "--max-iter", "5", "--no-baseline",
+                                        "--out", str(tmp_path / "m")])  # fmt: skip
+    assert said.exit_code == 0, said.output
+    flat = " ".join(said.output.split())
+    assert "Note: a class has a single row: not cross-fitted; trained with a holdout" in flat
+    assert "30 train / 10 validation rows" in flat  # the warning-as-error did not fire

@@ -99,7 +99,10 @@ def plot_roc(y, proba, classes) -> Figure:
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
     ax.set_title("ROC curves" + (" (one vs rest)" if k > 2 else ""))
-    ax.legend(fontsize="small", loc="lower right")
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend(fontsize="small", loc="lower right")
+    else:  # every scored row of one class: no curve to draw
+        ax.text(0.5, 0.5, "one class only in the scored rows", ha="center", va="center")
     ax.grid(alpha=0.3)
     return fig
 

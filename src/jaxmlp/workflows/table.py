@@ -282,7 +282,9 @@ def train_table(
                              max_onehot=config.max_onehot, scaling=config.scaling)  # fmt: skip
 
     table = prepare(0.0 if k and test_df is None else config.holdout)
-    if k and make_folds(k, table.split.y_train, table.regression, seed or 0)[0] is None:
+    cut, fallback = make_folds(k, table.split.y_train, table.regression, seed or 0) if k else (
+        None, None)  # fmt: skip
+    if k and cut is None:
         k = None  # too few rows (of a class) to cut: a holdout, as before cross-fitting
         if test_df is None:
             table = prepare(config.holdout)
@@ -299,6 +301,8 @@ def train_table(
                             datetime=config.datetime,
                             time_budget=config.time_budget)  # fmt: skip
     model.fit_prepared(table, config.target, devices=config.devices, progress=progress)
+    if k is None and fallback:
+        model.fit_notes_.insert(0, fallback)
     if config.baseline and on_stage is not None:
         on_stage("fitting the baselines")
     # out of fold: each row scored by the member that did not train on it
