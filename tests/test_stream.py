@@ -37,15 +37,25 @@ def _table(n_classes: int, seed: int = 0) -> pd.DataFrame:
     return df
 
 
-@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize(
+    ("n_classes", "schedule"),
+    [
+        (2, {}),
+        (3, {}),
+        # issue #21: the streamed driver kept its own epoch-end rule, without the schedules
+        (2, {"solver": "sgd", "learning_rate": "invscaling", "learning_rate_init": 0.1}),
+        (2, {"solver": "sgd", "learning_rate": "adaptive", "tol": 0.05, "n_iter_no_change": 2}),
+    ],
+    ids=["binary", "three-classes", "invscaling", "adaptive"],
+)
 def test_streamed_fit_equals_the_in_memory_fit_on_the_same_rows(tmp_path, monkeypatch,
-                                                                  n_classes):  # fmt: skip
+                                                                  n_classes, schedule):  # fmt: skip
     monkeypatch.setattr(ws, "CHUNK_ROWS", 1000)  # chunks of 960 rows regroup row groups of 700
     df = _table(n_classes)
     path = tmp_path / "t.parquet"
     df.to_parquet(path, row_group_size=700)
-    params = dict(hidden_layer_sizes=(16,), max_iter=15, batch_size=64, shuffle=False,
-                  random_state=0, tol=0.0)  # fmt: skip
+    params = {**dict(hidden_layer_sizes=(16,), max_iter=15, batch_size=64, shuffle=False,
+                     random_state=0, tol=0.0), **schedule}  # fmt: skip
     result = ws.train_table_stream(TableTrainConfig(path, "label", params, stream=True))
     model = result.model
     # the training rows, in file order: all but the validation rows the first pass drew

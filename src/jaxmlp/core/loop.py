@@ -24,7 +24,7 @@ from jaxmlp.core.epoch import fused, metrics, set_learning_rate, train_epoch
 from jaxmlp.core.program import Data, DivergenceError, HostData, Hyper, Program, State
 from jaxmlp.core.sharding import pad_rows, replicate, shard_rows
 
-__all__ = ["RunResult", "drive", "run_epochs", "train"]
+__all__ = ["RunResult", "drive", "epoch_end", "run_epochs", "train"]
 
 
 def _evaluate(program: Program, hyper: Hyper, params, evals, weight_sums, epoch, last_epoch,
@@ -78,10 +78,10 @@ def _track_best(program: Program, hyper: Hyper, state: State, loss, m, params):
     return no_improve, best_loss, best_score, best_params
 
 
-def _schedule_and_stop(program: Program, hyper: Hyper, state: State, out, t, no_improve):
+def _schedule_and_stop(program: Program, hyper: Hyper, state: State, opt_state, t,
+                       no_improve):  # fmt: skip
     """scikit-learn's 'invscaling' and 'adaptive' schedules and the stopping rules:
-    (opt_state, no_improve, done) after an epoch whose result is ``out``."""
-    opt_state = out.opt_state
+    (opt_state, no_improve, done) after an epoch that left the optimizer at ``opt_state``."""
     if program.schedule == "invscaling":
         opt_state = set_learning_rate(opt_state, hyper.learning_rate / (t + 1.0) ** hyper.power_t)
     done = state.done
@@ -96,6 +96,26 @@ def _schedule_and_stop(program: Program, hyper: Hyper, state: State, out, t, no_
         else:
             done = done | trigger
     return opt_state, no_improve, done
+
+
+def epoch_end(program: Program, hyper: Hyper, state: State, params, opt_state, key, loss,
+              m, n_rows) -> State:  # fmt: skip
+    """The one rule at the end of an epoch, for every driver (the compiled loop here, the
+    streamed one in :mod:`jaxmlp.core.stream`): the state after an epoch that left
+    ``params``, ``opt_state`` and ``key`` with training ``loss`` over ``n_rows`` rows and
+    evaluation metrics ``m`` of shape (n_evals, 2) -- counters, divergence, the best
+    weights, the learning-rate schedule and the stopping rule (issue #21: the streamed
+    driver kept a copy without the schedules)."""
+    epoch = state.epoch + 1
+    t = state.t + jnp.asarray(n_rows).astype(state.t.dtype)
+    finite = jnp.isfinite(loss)
+    diverged_at = jnp.where((state.diverged_at == 0) & ~finite, epoch, state.diverged_at)
+    no_improve, best_loss, best_score, best_params = _track_best(program, hyper, state, loss,
+                                                                 m, params)  # fmt: skip
+    opt_state, no_improve, done = _schedule_and_stop(program, hyper, state, opt_state, t,
+                                                     no_improve)  # fmt: skip
+    return State(params, opt_state, key, epoch, t, no_improve.astype(jnp.int32), best_loss,
+                 best_score, best_params, done, diverged_at.astype(jnp.int32))  # fmt: skip
 
 
 def run_epochs(program: Program, hyper: Hyper, state: State, data: Data,
@@ -118,20 +138,10 @@ def run_epochs(program: Program, hyper: Hyper, state: State, data: Data,
             assert out.sums is not None
             prev = jnp.maximum(i - 1, 0)
             ms = ms.at[prev, 0].set(jnp.where(i > 0, out.sums / weight_sums[0], ms[prev, 0]))
-        epoch = state.epoch + 1
-        t = state.t + data.n.astype(state.t.dtype)
-        finite = jnp.isfinite(out.loss)
-        diverged_at = jnp.where((state.diverged_at == 0) & ~finite, epoch, state.diverged_at)
-        m = _evaluate(program, hyper, out.params, evals, weight_sums, epoch, last_epoch, nan)
-        no_improve, best_loss, best_score, best_params = _track_best(
-            program, hyper, state, out.loss, m, out.params
-        )
-        opt_state, no_improve, done = _schedule_and_stop(program, hyper, state, out, t,
-                                                         no_improve)  # fmt: skip
-        new_state = State(
-            out.params, opt_state, out.key, epoch, t, no_improve.astype(jnp.int32), best_loss,
-            best_score, best_params, done, diverged_at.astype(jnp.int32),
-        )  # fmt: skip
+        m = _evaluate(program, hyper, out.params, evals, weight_sums, state.epoch + 1,
+                      last_epoch, nan)  # fmt: skip
+        new_state = epoch_end(program, hyper, state, out.params, out.opt_state, out.key,
+                              out.loss, m, data.n)  # fmt: skip
         return new_state, i + 1, losses.at[i].set(out.loss), ms.at[i].set(m)
 
     def cond(carry):

@@ -5,22 +5,22 @@ from the state the previous chunk left, so a pass over all chunks is one epoch: 
 optimizer steps, in the same order, as an in-memory epoch over the concatenated rows when
 every chunk but the last holds a whole number of batches (and shuffling is off; with it on,
 rows are shuffled within each chunk). Chunks are padded to one size, so one program is
-compiled. After each epoch the host evaluates, records scikit-learn's training loss and
-applies its loss-based stopping rule.
+compiled. After each epoch the host evaluates and records scikit-learn's training loss,
+and the compiled loop's own epoch-end rule (:func:`jaxmlp.core.loop.epoch_end`: counters,
+learning-rate schedules, stopping) gives the next state.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxmlp.core.epoch import evaluate, train_epoch
-from jaxmlp.core.loop import RunResult
+from jaxmlp.core.loop import RunResult, epoch_end
 from jaxmlp.core.program import Data, DivergenceError, HostData, Hyper, Program, State
 
 __all__ = ["train_chunks"]
@@ -34,8 +34,7 @@ def _chunk(program: Program, hyper: Hyper, state: State, data: Data) -> tuple[St
     return new, out.loss * data.n.astype(out.loss.dtype)
 
 
-def _number(a: Any) -> float:
-    return float(np.asarray(a))
+_epoch_end = jax.jit(epoch_end, static_argnums=0)
 
 
 def train_chunks(
@@ -76,8 +75,6 @@ def train_chunks(
         raise ValueError("training in chunks needs a mini-batch program (batch_size).")
     losses: list[float] = []
     metrics: list[np.ndarray] = []
-    best, no_improve, done = _number(state.best_loss), 0, False
-    t = _number(state.t)
     for e in range(max_epochs):
         sums: list[jax.Array] = []
         rows = 0
@@ -90,23 +87,16 @@ def train_chunks(
         loss = float(jnp.sum(jnp.stack(sums))) / max(rows, 1)  # one host sync per epoch
         if not np.isfinite(loss):
             raise DivergenceError(int(np.asarray(state.epoch)) + 1, "")
-        t += rows
         losses.append(loss)
-        metrics.append(np.asarray(evaluate(program, hyper, state.params, evals))
-                       if evals else np.zeros((0, 2), np.float32))  # fmt: skip
-        if program.stopping == "loss":  # scikit-learn's rule on the training loss
-            no_improve = no_improve + 1 if loss > best - _number(hyper.tol) else 0
-            best = min(best, loss)
-            done = no_improve > _number(hyper.n_iter_no_change)
-        dtype = np.asarray(state.t).dtype
-        counters: dict[str, Any] = dict(
-            epoch=np.asarray(np.asarray(state.epoch) + 1, np.int32), t=np.asarray(t, dtype),
-            best_loss=np.asarray(best, dtype), no_improve=np.asarray(no_improve, np.int32),
-            done=np.asarray(done))  # fmt: skip
-        state = state._replace(**counters)
+        dtype = np.asarray(state.best_loss).dtype
+        m = (np.asarray(evaluate(program, hyper, state.params, evals)) if evals
+             else np.zeros((0, 2), dtype))  # fmt: skip
+        metrics.append(m)
+        state = _epoch_end(program, hyper, state, state.params, state.opt_state, state.key,
+                           np.asarray(loss, dtype), m, np.asarray(rows, dtype))  # fmt: skip
         result = RunResult(state, np.asarray(losses), np.stack(metrics))
         if callback is not None:
             callback(e + 1, result)
-        if done:
+        if bool(state.done):
             break
     return RunResult(state, np.asarray(losses), np.stack(metrics))
