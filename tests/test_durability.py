@@ -28,13 +28,13 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import jaxmlp
-from jaxmlp.io import durable
+from jaxmlp.core import durable
 from jaxmlp.io.files import atomic_write
 
 # the child: wrap every filesystem step in a logged, randomly paused call
 STEPS = """
 import os, random, shutil, sys, time
-from jaxmlp.io import durable
+from jaxmlp.core import durable
 log = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 rng = random.Random(int(sys.argv[2]))
 HOLD = int(os.environ["HOLD_AT"])  # the step after which the parent kills us

@@ -98,14 +98,29 @@ def test_the_private_name_check_catches_both_kinds():
     assert _private_uses(text, "core") == []  # within a subpackage: allowed
 
 
+# one planted import per contract (issue #21: blocks -> jobs, hosts -> jobs, stream -> many
+# and cli.hosts -> cli.tables passed the contracts of the day): (module, import, contract)
+PLANTED = [
+    ("core/losses.py", "jaxmlp.cli.common", "Subpackages import only the layers below them"),
+    ("core/blocks.py", "jaxmlp.core.jobs", "The engine's own layers"),
+    ("core/hosts.py", "jaxmlp.core.jobs", "The engine's own layers"),
+    ("core/stream.py", "jaxmlp.core.many", "The engine's own layers"),
+    ("cli/hosts.py", "jaxmlp.cli.tables", "The CLI's layers"),
+    ("workflows/demo.py", "jaxmlp.workflows.sweep", "Workflow runners are independent"),
+    ("reports/html.py", "jaxmlp.reports.table", "Reports are independent of each other"),
+]
+
+
 @pytest.mark.slow
-def test_import_linter_names_an_import_that_breaks_the_layers(tmp_path):
-    """A copy of the package where the engine imports the CLI: lint-imports fails and
-    names the import."""
+def test_import_linter_names_an_import_that_breaks_each_contract(tmp_path):
+    """A copy of the package with one forbidden import planted per contract: lint-imports
+    fails, reports every contract broken and names each planted import; the tree as it is
+    passes."""
     copy = tmp_path / "src"
     shutil.copytree(SRC, copy / "jaxmlp")
-    losses = copy / "jaxmlp" / "core" / "losses.py"
-    losses.write_text(losses.read_text() + "\nfrom jaxmlp.cli import common  # noqa\n")
+    for module, target, _ in PLANTED:
+        path = copy / "jaxmlp" / module
+        path.write_text(path.read_text() + f"\nimport {target}  # noqa\n")
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     lint = Path(sys.executable).with_name("lint-imports")
     env = os.environ | {"PYTHONPATH": str(copy)}
@@ -113,10 +128,34 @@ def test_import_linter_names_an_import_that_breaks_the_layers(tmp_path):
                           text=True, timeout=120)  # fmt: skip
     assert proc.returncode != 0
     assert "jaxmlp.core is not allowed to import jaxmlp.cli" in proc.stdout
-    assert "jaxmlp.core.losses -> jaxmlp.cli.common" in proc.stdout
+    broken = [line for line in proc.stdout.splitlines() if line.endswith(" BROKEN")]
+    for module, target, contract in PLANTED:
+        assert any(line.startswith(contract) for line in broken), (contract, proc.stdout)
+        source = "jaxmlp." + module.removesuffix(".py").replace("/", ".")
+        assert f"{source} -> {target}" in proc.stdout, (source, target, proc.stdout)
+    assert "Contracts: 0 kept, 5 broken." in proc.stdout
     clean = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True,
                            timeout=120)  # fmt: skip
     assert clean.returncode == 0, clean.stdout
+
+
+def test_the_layers_contracts_name_every_module_of_their_subpackage():
+    """A module left out of a layers contract is checked by nothing (issue #21): every
+    module of jaxmlp.core, jaxmlp.cli and jaxmlp.reports sits in one layer of its own."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    for contract in config["contracts"]:
+        if contract["type"] != "layers" or "containers" not in contract:
+            continue
+        (container,) = contract["containers"]
+        folder = SRC / container.removeprefix("jaxmlp.")
+        named = [m.strip() for layer in contract["layers"] for m in layer.split("|")]
+        assert len(named) == len(set(named)), contract["name"]
+        modules = {p.stem for p in folder.glob("*.py")} - {"__init__", "__main__"}
+        assert set(named) == modules, (contract["name"], modules ^ set(named))
+    containers = {c for k in config["contracts"] for c in k.get("containers", [])}
+    assert containers == {"jaxmlp.core", "jaxmlp.cli", "jaxmlp.reports"}
 
 
 def test_the_engines_docstring_names_all_its_modules():

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from jaxmlp.cli.common import fail
 from jaxmlp.core import activations, optimizers, validation
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "check_out",
     "check_schedule",
     "columns",
+    "cv_alone",
     "cv_folds",
     "float_grid",
     "hidden",
@@ -211,6 +213,19 @@ BatchSize = Annotated[
 ]  # fmt: skip
 OutFolder = Annotated[Path, typer.Option("--out", callback=check_out, help="Output folder.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")]
+
+
+def cv_alone(folds: int, test_size: float | None, time_budget: float | None) -> None:
+    """Exit 2 where ``--cv K`` comes with an option that holds rows out or trains in
+    rungs."""
+    if test_size is not None:
+        fail(f"--cv {folds} and --test-size {test_size} disagree: --cv cross-fits every row, "
+             "--test-size holds rows out to score on. Drop --test-size to cross-fit, or "
+             "pass --cv none to hold out.")  # fmt: skip
+    if time_budget is not None:
+        fail(f"--cv {folds} and --time-budget {time_budget:g} disagree: a budgeted fit trains "
+             "its members in rungs on one set of rows. Drop one of them (with "
+             "--time-budget alone, a holdout scores the model).")  # fmt: skip
 
 
 def cv_folds(value: str) -> str:

@@ -230,14 +230,8 @@ def train(
         run = dataclasses.replace(run, time_budget=time_budget)
     folds = None if cv == "none" or stream or rank is not None else (
         "auto" if cv == "auto" else int(cv))  # fmt: skip
-    if isinstance(folds, int) and test_size is not None:
-        fail(f"--cv {cv} and --test-size {test_size} disagree: --cv cross-fits every row, "
-             "--test-size holds rows out to score on. Drop --test-size to cross-fit, or "
-             "pass --cv none to hold out.")  # fmt: skip
-    if isinstance(folds, int) and time_budget is not None:
-        fail(f"--cv {cv} and --time-budget {time_budget:g} disagree: a budgeted fit trains "
-             "its members in rungs on one set of rows. Drop one of them (with "
-             "--time-budget alone, a holdout scores the model).")  # fmt: skip
+    if isinstance(folds, int):
+        opt.cv_alone(folds, test_size, time_budget)
     run = dataclasses.replace(run, cv=folds)
     if stream:
         convert_csv(data, not (quiet or as_json))

@@ -1,6 +1,6 @@
 """The engine: networks, losses, optimizers and training as compiled programs.
 
-Nothing here knows scikit-learn's estimator API, files, reports or the command line;
+Nothing here knows scikit-learn's estimator API, tables, reports or the command line;
 every other layer builds on it. In the order data flows:
 
 - :mod:`~jaxmlp.core.activations`, :mod:`~jaxmlp.core.optimizers` -- the one table of
@@ -19,7 +19,9 @@ every other layer builds on it. In the order data flows:
   :mod:`~jaxmlp.core.hosts` -- over several processes (``jax.distributed``);
 - :mod:`~jaxmlp.core.compiled` -- compiled programs kept across processes;
 - :mod:`~jaxmlp.core.devices` -- one JAX device per CPU core;
-- :mod:`~jaxmlp.core.validation` -- checks of user-given numbers, shared by all layers.
+- :mod:`~jaxmlp.core.validation` -- checks of user-given numbers, shared by all layers;
+- :mod:`~jaxmlp.core.durable` -- files and folders replaced atomically and durably (the
+  bottom of every layer: model folders, the stored programs, streamed Parquet copies).
 
 Importing this package imports nothing heavy; the modules import JAX as they need it.
 """

@@ -19,13 +19,14 @@ import dataclasses
 import functools
 import hashlib
 import os
-import secrets
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jax
+
+from jaxmlp.core.durable import replace_file
 
 __all__ = ["DEFAULT_CACHE", "describe", "enable_compilation_cache", "run_chunk", "set_folder"]
 
@@ -177,11 +178,9 @@ def _load_or_export(path: Path, fn: Callable, program: Any, treedef, leaves) -> 
         return tuple(jax.tree_util.tree_leaves(result))
 
     exported = export.export(jax.jit(flat), platforms=[jax.default_backend()])(*leaves)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:  # written whole or not at all: a reader never sees half a program
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(exported.serialize())
-        os.replace(tmp, path)
+        replace_file(path, exported.serialize())
     except OSError:  # a cache we cannot write is no reason to fail
-        tmp.unlink(missing_ok=True)
+        pass
     return jax.jit(exported.call)

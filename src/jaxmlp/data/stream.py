@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from jaxmlp.core.durable import clean_stale, commit_file, temporary_sibling
 from jaxmlp.data.tables import TableError
 
 __all__ = ["ROWS_PER_GROUP", "RowGroups", "converted_path", "csv_to_parquet", "prefetch"]
@@ -131,7 +132,8 @@ def csv_to_parquet(csv: Path, progress: Callable[[int, int], None] | None = None
     if not os.access(out.parent, os.W_OK):
         raise unwritable(f"no write permission in '{out.parent}'")
     total = max(1, csv.stat().st_size)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    clean_stale(out)
+    tmp = temporary_sibling(out, "tmp")
     try:
         reader = pacsv.open_csv(csv, read_options=pacsv.ReadOptions(block_size=1 << 24))
         with pq.ParquetWriter(tmp, reader.schema) as writer:
@@ -148,7 +150,7 @@ def csv_to_parquet(csv: Path, progress: Callable[[int, int], None] | None = None
                     progress(min(total, _position(reader, total)), total)
             if pending:
                 writer.write_table(pa.Table.from_batches(pending), row_group_size=ROWS_PER_GROUP)
-        os.replace(tmp, out)
+        commit_file(tmp, out)
     except pa.ArrowInvalid as e:
         tmp.unlink(missing_ok=True)
         raise TableError(f"Cannot convert '{csv}' to Parquet for streaming: {e}") from None

@@ -7,14 +7,14 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from jaxmlp.io.durable import replace_file
+from jaxmlp.core.durable import replace_file
 
 __all__ = ["atomic_write", "check_can_write_dir", "ensure_writable_dir", "write_files"]
 
 
 def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
     """Write ``data`` to ``path`` through a temporary file, ``fsync`` and ``os.replace``
-    (:func:`jaxmlp.io.durable.replace_file`).
+    (:func:`jaxmlp.core.durable.replace_file`).
 
     Whenever the process dies, a reader sees either the old file or the complete new one,
     never a half-written one; what a crash left behind is removed by the next write.

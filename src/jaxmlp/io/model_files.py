@@ -12,7 +12,7 @@ A model folder holds
 Loading executes nothing from the files: it reads JSON and raw arrays, checks the format
 version (a newer one is refused), the checksum, and every array's shape against the
 metadata before building the model. Saving writes a temporary folder next to the target,
-fsyncs it, and swaps it into place in one atomic step (:mod:`jaxmlp.io.durable`): whenever
+fsyncs it, and swaps it into place in one atomic step (:mod:`jaxmlp.core.durable`): whenever
 the process dies, the path names the complete old model or the complete new one, and the
 next save removes what the crash left. An existing model is replaced only with
 ``overwrite=True``.
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from jaxmlp.io.durable import (
+from jaxmlp.core.durable import (
     clean_stale,
     is_temporary,
     recover,

@@ -107,7 +107,7 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def replace_file(path: Path, payload: bytes) -> None:
+def replace_file(path: Path, payload: bytes | bytearray) -> None:
     """Write ``payload`` to ``path``, durably and atomically (see the module docstring)."""
     clean_stale(path)
     tmp = temporary_sibling(path, "tmp")
@@ -116,12 +116,18 @@ def replace_file(path: Path, payload: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        commit_file(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def commit_file(tmp: Path, path: Path) -> None:
+    """Put ``tmp`` -- a complete file written by the caller under
+    :func:`temporary_sibling` ``(path, 'tmp')`` -- in place of ``path``, durably: fsync
+    it, rename it over ``path``, fsync the folder."""
+    fsync_path(tmp)
+    os.replace(tmp, path)
     fsync_path(path.parent)
 
 
