@@ -101,7 +101,12 @@ def test_lbfgs_follows_scikit_learn(name):
     X = StandardScaler().fit_transform(X)
     ours, theirs = _both(X, y, solver="lbfgs", max_iter=200, random_state=0)
     assert ours.n_iter_ == theirs.n_iter_
-    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-4)
+    # the objective and its gradient are summed in another order than numpy's: round-off
+    # (1e-15 on wine and digits) that 64 iterations on iris grow to 2e-7 in the weights
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    for W, V in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_,
+                    strict=True):  # fmt: skip
+        np.testing.assert_allclose(W, V, rtol=0, atol=1e-6)
     np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
     np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-6)
 
