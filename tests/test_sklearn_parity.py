@@ -102,8 +102,8 @@ def test_lbfgs_follows_scikit_learn(name):
     ours, theirs = _both(X, y, solver="lbfgs", max_iter=200, random_state=0)
     assert ours.n_iter_ == theirs.n_iter_
     # the objective and its gradient are summed in another order than numpy's: round-off
-    # (1e-15 on wine and digits) that 64 iterations on iris grow to 2e-7 in the weights
-    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    # (1e-15 on wine and digits) that 64 iterations on iris grow to 2e-7 (weights), 3e-8 (loss)
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-7)
     for W, V in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_,
                     strict=True):  # fmt: skip
         np.testing.assert_allclose(W, V, rtol=0, atol=1e-6)
