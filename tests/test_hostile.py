@@ -307,6 +307,12 @@ def tables(draw):
         [[0, 0, "", 2], [0, 0, "", 2.6495651589298035e-77], [0, 0, 0, 140737488488211.0]],
     )
 )
+@example(  # one residual near 1e17: not even one finite-sized bin by numpy's default range
+    (
+        ["b_zb", ",", ",x", '"'],
+        [[0, 0, "", 2.6495651589298035e-77], [0, 0, "", 2], [0, 0, 0, -7.1191343710091416e16]],
+    )
+)
 def test_random_small_tables_train_and_predict_or_exit_2(tmp_path, table):
     """Anything a small CSV can hold: train and predict either work or exit 2 with one
     clear paragraph -- never a traceback."""

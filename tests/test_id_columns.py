@@ -48,7 +48,11 @@ def test_row_indices_and_distinct_text_are_left_out_and_features_are_not():
     ("values", "why"),
     [
         (np.arange(30), "a row index"),
-        (np.arange(30)[::-1], None),  # counting down is not how tables number rows
+        # the row index of a shuffled (or reversed) table: 0..n-1 or 1..n in another order
+        (np.random.default_rng(0).permutation(30), "shuffled (a row index)"),
+        (np.random.default_rng(1).permutation(30) + 1, "the integers 1 to 30, shuffled"),
+        (np.arange(30)[::-1], "shuffled (a row index)"),
+        (np.random.default_rng(0).permutation(30) + 5, None),  # distinct, not from 0 or 1
         (np.arange(0, 60, 2), None),  # distinct integers: a feature
         ([f"id{i}" for i in range(30)], "an id"),
         ([f"id{i % 29}" for i in range(30)], None),  # one repeat: a category

@@ -250,16 +250,23 @@ def _is_numeric(col: Any, c: str, categorical: tuple[str, ...],
 
 def id_like(col: Any) -> str | None:
     """Why ``col`` looks like an identifier rather than a feature, or None: text with a
-    distinct value in every row (names, codes, UUIDs), or integers counting up by one (a
-    row index). Integers that are merely all distinct (incomes, counts) are features."""
+    distinct value in every row (names, codes, UUIDs), integers counting up by one (a
+    row index), or the integers 0..n-1 or 1..n in another order (the row index of a
+    shuffled table). Integers that are merely all distinct (incomes, counts) are
+    features."""
     import pandas as pd
 
     n = len(col)
     if n <= 20 or col.isna().any():
         return None
     if pd.api.types.is_integer_dtype(col) and not pd.api.types.is_bool_dtype(col):
-        steps = np.diff(col.to_numpy(np.int64))
-        return "integers counting up by one (a row index)" if (steps == 1).all() else None
+        values = col.to_numpy(np.int64)
+        if (np.diff(values) == 1).all():
+            return "integers counting up by one (a row index)"
+        start = int(values.min())
+        if start in (0, 1) and (np.sort(values) == np.arange(start, start + n)).all():
+            return f"the integers {start} to {start + n - 1}, shuffled (a row index)"
+        return None
     if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
         return None
     return "a distinct value in every row (an id)" if col.nunique() == n else None

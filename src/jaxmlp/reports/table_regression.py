@@ -93,8 +93,12 @@ def plot_residuals(y: np.ndarray, pred: np.ndarray, target: str,
     style = {"orientation": "horizontal", "color": "#d62728", "alpha": 0.7}
     try:
         hist.hist(residual, bins=40, **style)
-    except ValueError:  # residuals too close for 40 finite bins (e.g. one row near 1e14)
-        hist.hist(residual, bins=1, **style)
+    except ValueError:  # residuals too close for 40 finite bins (e.g. one row near 1e16)
+        finite = residual[np.isfinite(residual)]
+        if finite.size:  # one bar over a range wide enough to be finite at that magnitude
+            lo, hi = float(finite.min()), float(finite.max())
+            pad = max(abs(lo), abs(hi), 1.0) * 1e-3
+            hist.hist(finite, bins=1, range=(lo - pad, hi + pad), **style)
     hist.set_xlabel("rows")
     return fig
 
