@@ -79,3 +79,29 @@ def test_a_new_optax_does_not_reuse_programs_the_old_one_lowered(iris, store, mo
     exported._memo.clear()
     fit()
     assert len(list(store.glob("*.bin"))) == 2
+
+
+def _maps() -> int:
+    with open("/proc/self/maps", "rb") as f:
+        return sum(1 for _ in f)
+
+
+@pytest.mark.skipif(exported._max_map_count() is None, reason="Linux's per-process map limit")
+def test_a_process_crowded_with_programs_releases_them_before_the_next_fit(monkeypatch):
+    """Each live XLA:CPU program holds memory maps; a test worker that had fitted a few
+    hundred models passed the kernel's vm.max_map_count and XLA crashed (a segmentation
+    fault in CI). Past the mark, the next fit releases every compiled program first."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), rng.integers(0, 2, 60)
+    for width in range(2, 8):  # distinct programs, kept by JAX
+        quiet_fit(MLPClassifier(hidden_layer_sizes=(width,), max_iter=2), X, y)
+    crowded = _maps()
+    assert not exported.release_if_crowded(limit=crowded + 10_000)  # below the mark: kept
+    assert _maps() >= crowded - 50
+    monkeypatch.setattr(exported, "CROWDED", 0.0)  # every fit now finds the process crowded
+    quiet_fit(MLPClassifier(hidden_layer_sizes=(9,), max_iter=2), X, y)
+    assert _maps() < crowded - 500  # the six fits' programs were unmapped
+    monkeypatch.setattr(exported, "CROWDED", 0.5)
+    ref = MLPClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
+    again = quiet_fit(MLPClassifier(**ref.get_params()), X, y)  # compiled anew: same model
+    np.testing.assert_array_equal(again.coefs_[0], quiet_fit(ref, X, y).coefs_[0])

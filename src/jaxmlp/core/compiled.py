@@ -28,7 +28,14 @@ import jax
 
 from jaxmlp.core.durable import replace_file
 
-__all__ = ["DEFAULT_CACHE", "describe", "enable_compilation_cache", "run_chunk", "set_folder"]
+__all__ = [
+    "DEFAULT_CACHE",
+    "describe",
+    "enable_compilation_cache",
+    "release_if_crowded",
+    "run_chunk",
+    "set_folder",
+]
 
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "jaxmlp" / "jax"
 _SPEC = "_jaxmlp_spec"  # the attribute that holds a function's stable description
@@ -184,3 +191,45 @@ def _load_or_export(path: Path, fn: Callable, program: Any, treedef, leaves) -> 
     except OSError:  # a cache we cannot write is no reason to fail
         pass
     return jax.jit(exported.call)
+
+
+# share of the kernel's limit on memory maps per process past which compiled programs are
+# released (each live XLA:CPU executable holds tens of maps; see release_if_crowded)
+CROWDED = 0.5
+
+
+@functools.cache
+def _max_map_count() -> int | None:
+    try:
+        return int(Path("/proc/sys/vm/max_map_count").read_text())
+    except (OSError, ValueError):  # not Linux: no such limit to watch
+        return None
+
+
+def release_if_crowded(limit: int | None = None) -> bool:
+    """Release every compiled program this process holds (``jax.clear_caches``) when its
+    memory maps pass ``limit`` (default: :data:`CROWDED` of the kernel's
+    ``vm.max_map_count``, 65,530 on most Linux systems). Returns whether it did.
+
+    Each live XLA:CPU executable holds memory maps (a small fit's programs ~200), and JAX
+    keeps every program it compiled: a long-lived process that fits a few hundred models
+    of distinct shapes -- a notebook, a server, a test worker -- reaches the limit, and
+    XLA then crashes (a segmentation fault in compilation or serialisation) where it
+    cannot map. Released programs compile again when used (from the persistent cache
+    where it is on). Called before every training run (:func:`jaxmlp.core.loop.drive`).
+    """
+    if limit is None:
+        most = _max_map_count()
+        if most is None:
+            return False
+        limit = int(most * CROWDED)
+    try:
+        with open("/proc/self/maps", "rb") as f:
+            maps = sum(1 for _ in f)
+    except OSError:
+        return False
+    if maps <= limit:
+        return False
+    _memo.clear()
+    jax.clear_caches()
+    return True

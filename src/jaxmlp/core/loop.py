@@ -219,6 +219,7 @@ def drive(
         Losses and metrics of every epoch run (trimmed to the longest-running model).
     epochs_run : ndarray of int, shape () or (M,)
     """
+    compiled.release_if_crowded()  # a long-lived process never runs out of memory maps
     losses: list[np.ndarray] = []
     metric_rows: list[np.ndarray] = []
     ran = np.zeros((), np.int64)
