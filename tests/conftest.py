@@ -93,6 +93,13 @@ jax.monitoring.register_event_duration_secs_listener(_COUNTER)
 
 @pytest.fixture
 def compiles() -> CompileCounter:
-    """A fresh compile counter for one test."""
+    """A fresh compile counter for one test. A worker past a quarter of the memory-map
+    limit releases its programs first, so that the engine's own release (at half,
+    :func:`jaxmlp.core.compiled.release_if_crowded`) cannot recompile mid-test."""
+    from jaxmlp.core import compiled
+
+    most = compiled._max_map_count()
+    if most is not None:
+        compiled.release_if_crowded(limit=int(most * compiled.CROWDED / 2))
     _COUNTER.clear()
     return _COUNTER
