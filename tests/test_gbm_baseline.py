@@ -119,3 +119,19 @@ def test_the_baselines_stage_is_announced_after_training(tmp_path):
         stages = [e for e in events if e != "epoch"]
         assert stages == ["fitting the baselines"] * expected
         assert events[0] == "epoch" and (not stages or events[-1] == stages[0])
+
+
+def test_the_best_line_says_a_tie_instead_of_zero_points():
+    from jaxmlp.cli.table_output import best_line
+
+    scores = {"jaxmlp": {"accuracy": 0.9, "log_loss": 0.31},
+              "gradient boosting": {"accuracy": 0.9, "log_loss": 0.25},
+              "scikit-learn's MLP": {"accuracy": 0.8, "log_loss": 0.5}}  # fmt: skip
+    assert best_line(scores) == (
+        "best on the validation rows: gradient boosting (accuracy "
+        "0.9000, tied with jaxmlp; log loss 0.2500 against 0.3100)"
+    )
+    scores["jaxmlp"]["accuracy"] = 0.925
+    assert best_line(scores, "out of fold") == (
+        "best out of fold: jaxmlp (accuracy 0.9250, 2.50 points above gradient boosting)"
+    )

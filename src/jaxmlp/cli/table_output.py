@@ -138,8 +138,11 @@ def best_line(scores: dict[str, dict], where: str = "on the validation rows") ->
     runner = min((k for k in scores if k != best),
                  key=lambda k: (-scores[k]["accuracy"], scores[k]["log_loss"]))  # fmt: skip
     gap = scores[best]["accuracy"] - scores[runner]["accuracy"]
-    return (f"best {where}: {best} (accuracy {scores[best]['accuracy']:.4f}, "
-            f"{gap * 100:.2f} points above {runner})")  # fmt: skip
+    head = f"best {where}: {best} (accuracy {scores[best]['accuracy']:.4f}, "
+    if gap == 0:  # a tie on accuracy: the log loss decided
+        return (head + f"tied with {runner}; log loss {scores[best]['log_loss']:.4f} "
+                f"against {scores[runner]['log_loss']:.4f})")  # fmt: skip
+    return head + f"{gap * 100:.2f} points above {runner})"
 
 
 def print_evaluation(evaluation: dict, as_json: bool) -> None:
