@@ -127,9 +127,8 @@ def scatter_split(ax: Any, split: Split, k: int = 2) -> None:
 
 
 def _new_axes(figsize: tuple[float, float] = FIGSIZE):
-    fig = Figure(figsize=figsize)
+    fig = Figure(figsize=figsize, layout="constrained")  # room for a colour bar's label
     ax = fig.add_subplot()
-    fig.subplots_adjust(left=0.12, right=0.95, top=0.92, bottom=0.11)
     return fig, ax
 
 
