@@ -209,3 +209,17 @@ def test_a_class_of_one_row_falls_back_to_a_holdout_said_in_a_note(tmp_path: Pat
     flat = " ".join(said.output.split())
     assert "Note: a class has a single row: not cross-fitted; trained with a holdout" in flat
     assert "30 train / 10 validation rows" in flat  # the warning-as-error did not fire
+
+
+def test_a_model_fitted_in_python_keeps_its_out_of_fold_score_through_save(tmp_path: Path):
+    """jaxmlp.save of a TableClassifier fitted in Python wrote an empty info: the loaded
+    model had no oof_score_ (a folder written by jaxmlp train had it)."""
+    df, y = _table(160)
+    model = TableClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(df, y)
+    assert model.oof_score_ == accuracy_score(
+        model.encode(y), np.asarray(model.oof_predictions_).argmax(axis=1)
+    )
+    jaxmlp.save(model, tmp_path / "m")
+    back = jaxmlp.load(tmp_path / "m")
+    assert back.oof_score_ == model.oof_score_
+    np.testing.assert_array_equal(back.predict_proba(df), model.predict_proba(df))

@@ -64,11 +64,17 @@ def table_record(model: Any, arrays: dict[str, np.ndarray]) -> dict:
     from jaxmlp.io.records import label_list
 
     schema, pre = model.schema, model.preprocessor
+    info = dict(model.info)
+    oof = getattr(model, "oof_score_", None)
+    if oof is not None and "scored" not in info:  # fitted in Python: keep its score
+        info.update(
+            scored="out-of-fold", validation={"r2" if model.regression else "accuracy": float(oof)}
+        )
     record: dict[str, Any] = {
         "target": model.target, "task": model.task,
         "classes": None if model.classes is None else label_list(model.classes),
         "features": list(schema.features), "numeric": list(schema.numeric),
-        "categorical": list(schema.categorical), "info": model.info,
+        "categorical": list(schema.categorical), "info": info,
         "datetime": list(schema.datetime), "target_encoded": list(schema.target_encoded),
     }  # fmt: skip
     params = _json_params(model.get_params())
