@@ -41,6 +41,59 @@ def test_a_stored_program_trains_exactly_like_a_fresh_one(iris, store, compiles,
         assert a.n_iter_ == b.n_iter_ and a.loss_ == b.loss_
 
 
+ENSEMBLE_SCRIPT = """
+import sys, warnings
+import jax, numpy as np
+jax.config.update("jax_num_cpu_devices", int(sys.argv[1]))
+from sklearn.datasets import load_iris
+from jaxmlp import MLPClassifier, MLPEnsembleClassifier
+from jaxmlp.core import compiled
+warnings.simplefilter("ignore")
+X, y = load_iris(return_X_y=True)
+X = X.astype(np.float32)
+
+def fit():
+    base = MLPClassifier((8,), max_iter=25, random_state=0)
+    return MLPEnsembleClassifier(base, 4, random_state=1).fit(X, y).predict_proba(X)
+
+compiled.set_folder(__import__("pathlib").Path(sys.argv[2]))
+stored = fit()
+compiled._memo.clear()  # as a new process: the program comes from the file
+loaded = fit()
+compiled.set_folder(None)  # the plain jit path
+plain = fit()
+assert len(jax.local_devices()) == int(sys.argv[1])
+np.save(sys.argv[3], np.stack([stored, loaded, plain]))
+"""
+
+
+@pytest.mark.parametrize("devices", [1, 2])
+def test_many_models_train_through_a_stored_program_exactly_as_through_a_fresh_one(
+    tmp_path, devices
+):
+    """An ensemble's program (its members side by side, spread over the local devices)
+    is stored too; loaded in a new process it trains every member bitwise as the plain
+    program, and on two devices as on one to float rounding (the members are vmapped in
+    blocks of another size)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "ensemble.py"
+    script.write_text(ENSEMBLE_SCRIPT)
+    out = {}
+    for n in sorted({1, devices}):
+        proc = subprocess.run([sys.executable, str(script), str(n), str(tmp_path / f"s{n}"),
+                               str(tmp_path / f"p{n}.npy")], capture_output=True, text=True,
+                              timeout=300)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        out[n] = np.load(tmp_path / f"p{n}.npy")
+        assert list((tmp_path / f"s{n}" / "jaxmlp-exported").glob("*.bin"))
+    stored, loaded, plain = out[devices]
+    np.testing.assert_array_equal(stored, plain)
+    np.testing.assert_array_equal(loaded, plain)
+    np.testing.assert_allclose(plain, out[1][2], rtol=0, atol=1e-6)
+
+
 def test_programs_with_user_code_are_not_stored(iris, store):
     X, y = iris
     quiet_fit(MLPClassifier((5,), activation=jax.nn.softplus, max_iter=5), X, y)

@@ -126,15 +126,18 @@ def join_processes(address: str | None, num_processes: int | None, process_id: i
 
 def check_devices(devices: int | None, several_processes: bool) -> int | None:
     """``--devices`` checked against the devices JAX sees (all of them across processes
-    when there are several); on a CPU-only machine one device per core is exposed."""
-    if devices is None and not several_processes:
-        return None
+    when there are several); on a CPU-only machine one device per core is exposed, also
+    without ``--devices``: the default ensemble's members then train on all the cores
+    (XLA runs a program's small operations on one thread), equal to one device's
+    members to float rounding."""
     if not several_processes and "xla_force_host_platform_device_count" not in os.environ.get(
         "XLA_FLAGS", ""
     ):
         from jaxmlp.core.devices import use_cpu_cores
 
         use_cpu_cores()  # only affects a CPU backend
+    if devices is None and not several_processes:
+        return None
     import jax
 
     have = len(jax.devices())

@@ -34,6 +34,7 @@ __all__ = [
     "enable_compilation_cache",
     "release_if_crowded",
     "run_chunk",
+    "run_stored",
     "set_folder",
 ]
 
@@ -154,43 +155,71 @@ def run_chunk(fn: Callable, program: Any, hyper: Any, state: Any, data: Any, eva
     stored lowered program where the cache is on and ``program`` has a stable
     description."""
     args = (hyper, state, data, evals, last_epoch)
+    return run_stored(fn, program, (), args, lambda: _run_chunk(fn, program, *args))
+
+
+def run_stored(fn: Callable, program: Any, static: tuple, args: tuple,
+               otherwise: Callable[[], Any]) -> tuple[Any, Any, Any, Any]:  # fmt: skip
+    """``fn(program, *static, *args)``, a chunk of training epochs returning ``(state,
+    n_run, losses, metrics)`` with ``args[1]`` the state, through its stored lowered
+    program (``static``: plain values such as a block size, part of the key), or
+    ``otherwise()`` where programs are not stored (no cache, no stable description of
+    ``program``, a data-parallel mesh)."""
     folder, spec = _folder[0], _program_spec(program)
     if folder is None or spec is None or getattr(program, "mesh", None) is not None:
-        return _run_chunk(fn, program, *args)
+        return otherwise()
     leaves, treedef = jax.tree_util.tree_flatten(args)
     avals = tuple(str(jax.typeof(x)) for x in leaves)
-    key_text = repr((fn.__module__, fn.__qualname__, spec, str(treedef), avals, _versions(),
-                     jax.default_backend(), jax.config.read("jax_enable_x64")))  # fmt: skip
+    key_text = repr((fn.__module__, fn.__qualname__, spec, static, str(treedef), avals,
+                     _versions(), jax.default_backend(), len(jax.local_devices()),
+                     jax.config.read("jax_enable_x64")))  # fmt: skip
     key = hashlib.sha256(key_text.encode()).hexdigest()
     stored = _memo.get(key)
     if stored is None:
-        stored = _load_or_export(folder / f"{key}.bin", fn, program, treedef, leaves)
+        body = functools.partial(fn, program, *static) if static else functools.partial(
+            fn, program)  # fmt: skip
+        stored = _load_or_export(folder / f"{key}.bin", body, treedef, leaves)
         _memo[key] = stored
     out = stored(*leaves)
-    out_tree = jax.tree_util.tree_structure((state, 0, 0, 0))
+    out_tree = jax.tree_util.tree_structure((args[1], 0, 0, 0))
     return jax.tree_util.tree_unflatten(out_tree, list(out))
 
 
-def _load_or_export(path: Path, fn: Callable, program: Any, treedef, leaves) -> Callable:
+def _load_or_export(path: Path, fn: Callable, treedef, leaves) -> Callable:
     from jax import export
 
+    exported = None
     if path.exists():
         try:
-            return jax.jit(export.deserialize(bytearray(path.read_bytes())).call)
+            exported = export.deserialize(bytearray(path.read_bytes()))
         except Exception:  # a damaged or foreign file: export afresh
             path.unlink(missing_ok=True)
+    if exported is None:
 
-    def flat(*xs):
-        result = fn(program, *jax.tree_util.tree_unflatten(treedef, xs))
-        return tuple(jax.tree_util.tree_leaves(result))
+        def flat(*xs):
+            result = fn(*jax.tree_util.tree_unflatten(treedef, xs))
+            return tuple(jax.tree_util.tree_leaves(result))
 
-    exported = export.export(jax.jit(flat), platforms=[jax.default_backend()])(*leaves)
-    try:  # written whole or not at all: a reader never sees half a program
-        path.parent.mkdir(parents=True, exist_ok=True)
-        replace_file(path, exported.serialize())
-    except OSError:  # a cache we cannot write is no reason to fail
-        pass
-    return jax.jit(exported.call)
+        exported = export.export(jax.jit(flat), platforms=[jax.default_backend()])(*leaves)
+        try:  # written whole or not at all: a reader never sees half a program
+            path.parent.mkdir(parents=True, exist_ok=True)
+            replace_file(path, exported.serialize())
+        except OSError:  # a cache we cannot write is no reason to fail
+            pass
+    return _callable(exported, len(leaves))
+
+
+def _callable(exported: Any, n_args: int) -> Callable:
+    """A stored program as a jitted function; one lowered for several devices (models
+    spread over them) is called with its inputs replicated over as many local devices."""
+    if exported.nr_devices == 1:
+        return jax.jit(exported.call)
+    import numpy as np
+    from jax.sharding import Mesh, NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    mesh = Mesh(np.array(jax.local_devices()[: exported.nr_devices]), ("models",))
+    return jax.jit(exported.call, in_shardings=(NamedSharding(mesh, P()),) * n_args)
 
 
 # share of the kernel's limit on memory maps per process past which compiled programs are

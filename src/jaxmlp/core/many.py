@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxmlp.core import compiled
 from jaxmlp.core.loop import RunResult, drive, run_epochs
 from jaxmlp.core.program import Data, Hyper, Program, State, initial_state
 
@@ -112,9 +113,8 @@ def _specs(d: Data, models):
     return Data(*(Stacked(P(), P(models)) if isinstance(leaf, Stacked) else P() for leaf in d))
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _run_chunk_many(program: Program, block: int, n_devices: int, hyper, state, data, evals,
-                    last):  # fmt: skip
+def _chunk_many(program: Program, block: int, n_devices: int, hyper, state, data, evals,
+                last):  # fmt: skip
     """:func:`~jaxmlp.core.loop.run_epochs` for M models: vmapped within blocks of ``block``
     models, blocks one after the other, and the blocks spread over ``n_devices`` local
     devices (each device runs its own models' loops, no communication). hyper, state and
@@ -132,6 +132,9 @@ def _run_chunk_many(program: Program, block: int, n_devices: int, hyper, state, 
     sharded = jax.shard_map(run, mesh=mesh, in_specs=specs, out_specs=P("models"),
                             check_vma=False)  # fmt: skip
     return sharded(hyper, state, data, evals, last)
+
+
+_run_chunk_many = jax.jit(_chunk_many, static_argnums=(0, 1, 2))
 
 
 def init_states(program: Program, hypers: Hyper, params, seeds) -> State:
@@ -266,8 +269,10 @@ def train_many(
     last = np.concatenate([start + budget, np.broadcast_to(start[:1], (padded - M,))])
 
     def call(states: State):
-        states, n_run, losses, metrics = _run_chunk_many(program, block, n_dev, hypers, states,
-                                                         data, evals, last)  # fmt: skip
+        args = (hypers, states, data, evals, last)
+        states, n_run, losses, metrics = compiled.run_stored(
+            _chunk_many, program, (block, n_dev), args,
+            lambda: _run_chunk_many(program, block, n_dev, *args))  # fmt: skip
         return states, np.asarray(n_run)[:M], np.asarray(losses)[:M], np.asarray(metrics)[:M]
 
     def view(states: State) -> State:
