@@ -53,8 +53,12 @@ X, y = load_iris(return_X_y=True)
 X = X.astype(np.float32)
 
 def fit():
-    base = MLPClassifier((8,), max_iter=25, random_state=0)
-    return MLPEnsembleClassifier(base, 4, random_state=1).fit(X, y).predict_proba(X)
+    base = MLPClassifier((8,), max_iter=150, tol=0.0, random_state=0)
+    calls = []  # 150 epochs run in two chunks (CHUNK): the state goes back in
+    ens = MLPEnsembleClassifier(base, 4, random_state=1)
+    ens.fit(X, y, callback=lambda epochs, loss: calls.append(epochs))
+    assert len(calls) > 1, calls
+    return ens.predict_proba(X)
 
 compiled.set_folder(__import__("pathlib").Path(sys.argv[2]))
 stored = fit()

@@ -206,20 +206,30 @@ def _load_or_export(path: Path, fn: Callable, treedef, leaves) -> Callable:
             replace_file(path, exported.serialize())
         except OSError:  # a cache we cannot write is no reason to fail
             pass
-    return _callable(exported, len(leaves))
+    return _callable(exported)
 
 
-def _callable(exported: Any, n_args: int) -> Callable:
-    """A stored program as a jitted function; one lowered for several devices (models
-    spread over them) is called with its inputs replicated over as many local devices."""
+def _callable(exported: Any) -> Callable:
+    """A stored program as a jitted function. One lowered for several devices (models
+    spread over them) takes its inputs on as many local devices: an input already there
+    (the state a previous chunk returned, spread over them) as it is, any other
+    replicated there first."""
+    call = jax.jit(exported.call)
     if exported.nr_devices == 1:
-        return jax.jit(exported.call)
+        return call
     import numpy as np
     from jax.sharding import Mesh, NamedSharding
     from jax.sharding import PartitionSpec as P
 
     mesh = Mesh(np.array(jax.local_devices()[: exported.nr_devices]), ("models",))
-    return jax.jit(exported.call, in_shardings=(NamedSharding(mesh, P()),) * n_args)
+    everywhere = NamedSharding(mesh, P())
+    devices = set(mesh.devices.flat)
+
+    def placed(*xs: Any) -> Any:
+        return call(*(x if isinstance(x, jax.Array) and x.sharding.device_set == devices
+                      else jax.device_put(x, everywhere) for x in xs))  # fmt: skip
+
+    return placed
 
 
 # share of the kernel's limit on memory maps per process past which compiled programs are
