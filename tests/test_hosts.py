@@ -158,6 +158,33 @@ def test_a_peer_that_never_comes_ends_process_0_with_a_message(table, tmp_path):
     assert "Check failure stack trace" not in done.stderr  # the C++ abort is not shown
 
 
+def _first_line(proc: subprocess.Popen, start: str, timeout: float) -> str | None:
+    """The first line of ``proc``'s stdout that starts with ``start`` (read in a thread so
+    that a silent process cannot hang the test), or None after ``timeout`` seconds."""
+    import queue
+    import threading
+
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            return None
+        if line is None:
+            return None
+        if line.startswith(start):
+            return line
+    return None
+
+
 def test_a_peer_dying_mid_run_ends_the_other_within_the_timeout(table, tmp_path):
     path, _ = table
     port = free_port()
@@ -166,15 +193,20 @@ def test_a_peer_dying_mid_run_ends_the_other_within_the_timeout(table, tmp_path)
             "--n-iter-no-change", "100000", "--batch-size", "32", "--no-baseline",
             "--out", str(out)]  # fmt: skip
     first = subprocess.Popen([*args, *processes(port, 0, timeout="5")], stderr=subprocess.PIPE,
-                             stdout=subprocess.DEVNULL, text=True)  # fmt: skip
+                             stdout=subprocess.PIPE, text=True,
+                             env=os.environ | {"PYTHONUNBUFFERED": "1"})  # fmt: skip
     second = subprocess.Popen([*args, *processes(port, 1, timeout="5")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)  # fmt: skip
-    time.sleep(12)  # both joined and training (5000 epochs take minutes)
+    # process 0 says what it trains on once both have joined and read their rows, right
+    # before the fit (5000 epochs take minutes): the peer is killed then, not after a guess
+    said = _first_line(first, "jaxmlp train:", timeout=120)
+    assert said is not None, "process 0 never said it was training"
     assert first.poll() is None and second.poll() is None
     os.killpg(second.pid, signal.SIGKILL)  # the peer and its child, at once
     began = time.perf_counter()
-    _, err = first.communicate(timeout=120)
+    first.wait(timeout=120)  # (its stdout is read by _first_line's thread)
+    err = first.stderr.read()  # type: ignore[union-attr]
     assert first.returncode == 1, err
     assert time.perf_counter() - began < 30
     assert "process 0: lost contact with the other processes" in err
