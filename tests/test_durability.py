@@ -220,3 +220,104 @@ def test_files_keep_the_umask_permissions(tmp_path, two_models):
     umask = os.umask(0)
     os.umask(umask)
     assert set(modes.values()) == {0o666 & ~umask}, modes
+
+
+def _recorded_save(monkeypatch, model, target: Path, exchange: bool = True) -> list[tuple]:
+    """``jaxmlp.save(model, target, overwrite=True)`` with every fsync (by the path of its
+    file descriptor), rename, replace and exchange recorded in order."""
+    events: list[tuple] = []
+    real_fsync, real_rename, real_replace = os.fsync, os.rename, os.replace
+    real_exchange = durable.exchange
+
+    def fsync(fd):
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        return real_fsync(fd)
+
+    def rename(a, b):
+        events.append(("rename", str(a), str(b)))
+        return real_rename(a, b)
+
+    def replace(a, b):
+        events.append(("replace", str(a), str(b)))
+        return real_replace(a, b)
+
+    def swap(a, b):
+        done = real_exchange(a, b) if exchange else False
+        events.append(("exchange", str(a), str(b), done))
+        return done
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "fsync", fsync)
+        m.setattr(os, "rename", rename)
+        m.setattr(os, "replace", replace)
+        m.setattr(durable, "exchange", swap)
+        jaxmlp.save(model, target, overwrite=True)
+    return events
+
+
+def _unsynced(events: list[tuple], target: Path) -> list[str]:
+    """What a power cut could lose in a recorded save of ``target``: each file of the new
+    folder and the folder itself must be fsynced before a rename or exchange gives it the
+    name ``target``, the parent folder after it (that makes the rename durable), and in
+    the fallback also between moving the old folder aside and moving the new one in."""
+    target = target.resolve()
+    commit = next(i for i, e in enumerate(events)
+                  if ((e[0] == "exchange" and e[3]) or e[0] == "rename")
+                  and Path(e[2]).resolve() == target and not Path(e[1]).name.startswith(
+                      f".{target.name}.old"))  # fmt: skip
+    tmp = Path(events[commit][1]).resolve()
+    synced_before = {Path(e[1]) for e in events[:commit] if e[0] == "fsync"}
+    missing = [f"file {name} before it is named" for name in sorted(os.listdir(target))
+               if tmp / name not in synced_before]  # fmt: skip
+    if tmp not in synced_before:
+        missing.append("the new folder before it is named")
+    if not any(e == ("fsync", str(target.parent)) for e in events[commit + 1 :]):
+        missing.append("the parent folder after the new folder is named")
+    aside = [i for i, e in enumerate(events[:commit])
+             if e[0] == "rename" and Path(e[1]).resolve() == target]  # fmt: skip
+    if aside and not any(e == ("fsync", str(target.parent)) for e in events[aside[0] : commit]):
+        missing.append("the parent folder between the fallback's two renames")
+    return missing
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to name fds")
+@pytest.mark.parametrize("exchange", [True, False], ids=["exchange", "fallback"])
+def test_a_save_fsyncs_every_file_and_folder_before_a_rename_names_them(
+    tmp_path, two_models, monkeypatch, exchange
+):
+    """The order of a save's fsyncs and renames, not only its outcome after kills (a save
+    with any fsync removed passes the kill test: SIGKILL does not lose the page cache);
+    and where the kernel can swap two folders (renameat2), the save takes that path."""
+    _, models = two_models
+    target = tmp_path / "model"
+    jaxmlp.save(models[0][0], target)
+    events = _recorded_save(monkeypatch, models[1][0], target, exchange)
+    assert _unsynced(events, target) == []
+    swaps = [e for e in events if e[0] == "exchange"]
+    assert len(swaps) == 1
+    if exchange:
+        probe = [tmp_path / "a", tmp_path / "b"]
+        for p in probe:
+            p.mkdir()
+        if durable.exchange(*probe):  # this kernel and filesystem can: the save did too
+            assert swaps[0][3] is True
+    else:
+        assert any(e[0] == "rename" and Path(e[2]).name.startswith(".model.old")
+                   for e in events)  # fmt: skip
+
+    # the checker catches a save that skips the folders' fsyncs, or the files'
+    with monkeypatch.context() as m:
+        m.setattr(durable, "fsync_path", lambda path: None)
+        events = _recorded_save(monkeypatch, models[0][0], target, exchange)
+    assert "the new folder before it is named" in _unsynced(events, target)
+    assert "the parent folder after the new folder is named" in _unsynced(events, target)
+    from jaxmlp.io import model_files
+
+    def unsynced_write(path, data):
+        path.write_bytes(data)
+
+    with monkeypatch.context() as m:
+        m.setattr(model_files, "_write_synced", unsynced_write)
+        events = _recorded_save(monkeypatch, models[1][0], target, exchange)
+    assert {"file arrays.safetensors before it is named", "file model.json before it is named"
+            } <= set(_unsynced(events, target))  # fmt: skip
