@@ -45,6 +45,8 @@ __all__ = [
     "write_table_model",
 ]
 
+VIEW_MESH = 80  # points along each side of the decision view's mesh
+
 
 def plot_learning_curves(
     curves: np.ndarray, loss_curve: Any, restored: int | None = None
@@ -115,9 +117,10 @@ def _view(model: Any, df: Any) -> tuple:
     def mesh(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = np.nanmin(pts, axis=0), np.nanmax(pts, axis=0)
         pad = 0.05 * (hi - lo + 1e-12)
-        # 120 x 120 points: a smooth surface; 200 x 200 cost ~2 s for an 8-member ensemble
-        return np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], 120),
-                           np.linspace(lo[1] - pad[1], hi[1] + pad[1], 120))  # fmt: skip
+        # filled contours of 11 levels look as smooth at 80 x 80 points as at 120 x 120, in
+        # 0.44 of the forward passes (12 members of (256, 256): ~0.3 s -> ~0.13 s)
+        return np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], VIEW_MESH),
+                           np.linspace(lo[1] - pad[1], hi[1] + pad[1], VIEW_MESH))  # fmt: skip
 
     if len(schema.features) == 2 and len(schema.numeric) == 2:
         import pandas as pd
