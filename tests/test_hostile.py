@@ -6,6 +6,7 @@ row with the test behind it (here, in test_tables.py and test_durability.py)."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -61,7 +62,8 @@ def train(path, tmp_path, *extra, target="label"):
     [
         ("duplicate column names", "a,a,label\n" + ROWS,
          ["names two columns 'a' (columns 1 and 2)", "its own name"]),
-        ("an empty column name", ",b,label\n" + ROWS, ["Column 1", "has no name"]),
+        ("an empty column name", "a,,label\n" + ROWS, ["Column 2", "has no name"]),
+        ("two unnamed columns", ",,label\n" + ROWS, ["Column 1", "has no name"]),
         ("an infinite value", "a,b,label\n" + ROWS.replace("\n3,", "\n1e400,", 1),
          ["Column 'a' has an infinite value: inf", "row 4"]),
         ("an unclosed quote", 'a,b,label\n1,"2,a\n' + ROWS, ["ragged rows"]),
@@ -73,6 +75,36 @@ def test_bad_csv_files_are_refused(tmp_path, name, content, fragments):
     before = tree(tmp_path)
     refused(train(path, tmp_path), *fragments)
     assert tree(tmp_path) == before
+
+
+def test_the_row_index_pandas_writes_is_left_out_with_a_note(tmp_path):
+    """``DataFrame.to_csv`` without ``index=False`` writes an unnamed first column of row
+    labels: it is read as the index and left out (a note says so), in train and predict;
+    the model is the one trained on the file without it."""
+    import pandas as pd
+
+    df = pd.read_csv(io.StringIO("a,b,label\n" + ROWS))
+    df.index = df.index * 3 + 7  # row labels that are not 0..n-1
+    df.to_csv(tmp_path / "indexed.csv")
+    df.to_csv(tmp_path / "plain.csv", index=False)
+    assert (tmp_path / "indexed.csv").read_text().startswith(",a,b,label\n7,")
+    done = train(tmp_path / "indexed.csv", tmp_path, "--random-state", "0")
+    assert done.exit_code == 0, done.output
+    assert "column 1 of 'indexed.csv' has no name: read as a row index" in flat(done.output)
+    assert "2 features" in flat(done.output)
+    indexed = jaxmlp.load(tmp_path / "model")
+    assert indexed.feature_names_in_.tolist() == ["a", "b"]
+    out = tmp_path / "plain-model"
+    done = run("train", tmp_path / "plain.csv", "--target", "label", "--out", out, "--max-iter",
+               "3", "--no-baseline", "--hidden", "4", "--random-state", "0")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    plain = jaxmlp.load(out)
+    features = df.drop(columns="label")
+    np.testing.assert_array_equal(indexed.predict_proba(features), plain.predict_proba(features))
+    done = run("predict", tmp_path / "model", tmp_path / "indexed.csv", "--out",
+               tmp_path / "p.csv")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert len(pd.read_csv(tmp_path / "p.csv")) == len(df)
 
 
 @pytest.mark.slow

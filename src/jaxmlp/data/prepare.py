@@ -110,8 +110,10 @@ def prepare_table(
         For every problem of the table (see :func:`infer_schema`, :func:`target_values`),
         a single class, or a split that leaves a set empty.
     """
+    read_notes = list(df.attrs.get("notes", ()))  # what read_table did (a row index left out)
     df = df.set_axis([str(c) for c in df.columns], axis=1)
     schema, notes = infer_schema(df, target, features, categorical, numeric, keep, datetime)
+    notes = [*read_notes, *notes]
     df = target_values(df, target, drop_missing_target)
     task, note = choose_task(df[target], target, task)
     if task == "regression":

@@ -15,6 +15,7 @@ __all__ = ["TableError", "check_columns", "read_table"]
 
 # a CSV field may hold this much text (the csv module's own default is 128 KiB)
 FIELD_LIMIT = 1 << 20
+ROW_INDEX = "\x00row index"  # stands for an unnamed first column in the name checks
 
 
 class TableError(ValueError):
@@ -107,10 +108,19 @@ def read_table(path: str | Path):
             "row, or a Parquet file named *.parquet."
         )
     delimiter, quote = _delimiter(head.decode("utf-8", errors="ignore")), '"'
-    check_columns(_check_ragged(path, delimiter, quote), path)
+    names = _check_ragged(path, delimiter, quote)
+    # a first column without a name above named ones: the row index pandas' to_csv (or R's
+    # write.csv) writes by default -- read as the index and left out, with a note
+    index = len(names) > 1 and not names[0] and all(names[1:])
+    check_columns([ROW_INDEX, *names[1:]] if index else names, path)
     try:
         df = pd.read_csv(
-            path, sep=delimiter, quotechar=quote, skipinitialspace=True, encoding="utf-8-sig"
+            path,
+            sep=delimiter,
+            quotechar=quote,
+            skipinitialspace=True,
+            encoding="utf-8-sig",
+            index_col=0 if index else None,
         )
     except pd.errors.ParserError as e:
         raise TableError(
@@ -122,6 +132,12 @@ def read_table(path: str | Path):
         raise TableError(f"'{path}' is not a UTF-8 text CSV file.") from None
     if df.shape[0] == 0:
         raise TableError(f"Data file '{path}' has a header but no data rows.")
+    if index:
+        df = df.reset_index(drop=True)
+        df.attrs["notes"] = [
+            f"column 1 of '{path.name}' has no name: read as a row index (pandas' to_csv "
+            "writes one unless index=False) and left out"
+        ]
     return df
 
 
