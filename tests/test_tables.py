@@ -78,6 +78,11 @@ def test_train_writes_a_model_folder_and_a_report(trained):
                     "scikit-learn MLPClassifier"):  # fmt: skip
         assert section in report, section
     assert report.count("data:image/png;base64,") == 4
+    # the settings as given, and what was left to jaxmlp as the member trained with it
+    member = jaxmlp.load(model).members[0]
+    assert "<tr><td>max_iter</td><td>60</td></tr>" in report
+    assert f"<tr><td>batch_size</td><td>{member.batch_size} (chosen)</td></tr>" in report
+    assert "<tr><td>dtype</td><td>float32 (chosen)</td></tr>" in report
     # the class balance: every class of the whole table with its row count
     df = pd.read_csv(wine_path(trained), sep=";")
     balance = report.split('<table id="balance">')[1].split("</table>")[0]

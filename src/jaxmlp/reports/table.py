@@ -242,7 +242,7 @@ def table_report(model: Any, title: str, summary: dict, frame: Any, y: np.ndarra
     est, k = model.members[0], len(model.members)
     what = "regression" if model.regression else f"{len(model.classes)} classes"
     mlp = f"an ensemble of {k} MLPs" if k > 1 else "MLP"
-    summary = {**summary, "settings": {k: str(v) for k, v in settings.items()},
+    summary = {**summary, "settings": _effective(settings, est.get_params()),
                "versions": versions(),
                "subtitle": f"{what}, target '{model.target}'; {mlp} "
                            f"{est.hidden_layer_sizes} ({est.activation}, {est.solver}, "
@@ -253,6 +253,17 @@ def table_report(model: Any, title: str, summary: dict, frame: Any, y: np.ndarra
     images = render_images(model, frame, y, proba, summary["jaxmlp"], curves,
                            rows_label(summary))  # fmt: skip
     return render_table_report(title, summary, images)
+
+
+def _effective(settings: dict, member: dict) -> dict[str, str]:
+    """The settings as given, with what was left to jaxmlp (None, 'auto') shown as the
+    value a member trained with: ``max_iter None`` reads ``1000 (chosen)``."""
+    out = {}
+    for key, value in settings.items():
+        chosen = member.get(key)
+        left = value is None or (isinstance(value, str) and value == "auto")
+        out[key] = f"{chosen} (chosen)" if left and chosen not in (None, "auto") else str(value)
+    return out
 
 
 def write_table_model(result: TableTrainResult, out_dir: str | Path, *, overwrite: bool = False,
