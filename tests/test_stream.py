@@ -142,6 +142,28 @@ def test_cli_streams_a_csv_converted_once_and_the_model_predicts(tmp_path):
     assert len(pd.read_csv(tmp_path / "p.csv")) == 5000
 
 
+def test_a_missing_text_cell_is_missing_in_the_streamed_copy_as_in_memory(tmp_path):
+    """pyarrow reads an empty text cell as the string ''; the copy keeps it missing, as
+    pandas reads it (so '' is no category of its own), and a copy written under the older
+    rule is converted again."""
+    from jaxmlp.data import stream
+
+    csv = tmp_path / "t.csv"
+    csv.write_text("x,colour,label\n1,red,a\n2,,b\n3,NA,a\n4,blue,b\n")
+    copy = stream.csv_to_parquet(csv)
+    colour = pq.read_table(copy).column("colour").to_pylist()
+    in_memory = pd.read_csv(csv)["colour"]
+    assert [c is None for c in colour] == in_memory.isna().tolist() == [False, True, True, False]
+    assert colour == ["red", None, None, "blue"]
+    # an older copy (no rule in its schema, '' as a value) is not reused
+    old = pa.table({"x": [1, 2, 3, 4], "colour": ["red", "", "NA", "blue"],
+                    "label": ["a", "b", "a", "b"]})  # fmt: skip
+    pq.write_table(old, copy)
+    os.utime(copy, (csv.stat().st_mtime + 10, csv.stat().st_mtime + 10))
+    again = stream.csv_to_parquet(csv)
+    assert pq.read_table(again).column("colour").to_pylist() == ["red", None, None, "blue"]
+
+
 def test_stream_bad_inputs_are_one_clear_error_and_write_nothing(tmp_path):
     folder = tmp_path / "parts"
     folder.mkdir()

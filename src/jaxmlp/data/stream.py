@@ -29,6 +29,9 @@ from jaxmlp.data.tables import TableError
 __all__ = ["ROWS_PER_GROUP", "RowGroups", "converted_path", "csv_to_parquet", "prefetch"]
 
 ROWS_PER_GROUP = 65_536
+# the rule a CSV is converted under, kept in the copy's schema: a copy written under an
+# older rule (empty text cells as a category "") is converted again
+CONVERSION_KEY, CONVERSION_RULE = b"jaxmlp.csv_conversion", b"2"
 
 
 class Piece(NamedTuple):
@@ -118,7 +121,8 @@ def csv_to_parquet(csv: Path, progress: Callable[[int, int], None] | None = None
     import pyarrow.parquet as pq
 
     out = converted_path(csv)
-    if out.is_file() and out.stat().st_mtime >= csv.stat().st_mtime:
+    if (out.is_file() and out.stat().st_mtime >= csv.stat().st_mtime
+            and _conversion_rule(out) == CONVERSION_RULE):  # fmt: skip
         return out
 
     def unwritable(reason: str) -> TableError:
@@ -135,8 +139,13 @@ def csv_to_parquet(csv: Path, progress: Callable[[int, int], None] | None = None
     clean_stale(out)
     tmp = temporary_sibling(out, "tmp")
     try:
-        reader = pacsv.open_csv(csv, read_options=pacsv.ReadOptions(block_size=1 << 24))
-        with pq.ParquetWriter(tmp, reader.schema) as writer:
+        # an empty text cell (or NA, null, ...) is missing, as pandas reads it in memory,
+        # not a category of its own
+        nulls = pacsv.ConvertOptions(strings_can_be_null=True)
+        reader = pacsv.open_csv(csv, read_options=pacsv.ReadOptions(block_size=1 << 24),
+                                convert_options=nulls)  # fmt: skip
+        schema = reader.schema.with_metadata({CONVERSION_KEY: CONVERSION_RULE})
+        with pq.ParquetWriter(tmp, schema) as writer:
             pending: list = []
             rows = 0
             for batch in reader:
@@ -161,6 +170,16 @@ def csv_to_parquet(csv: Path, progress: Callable[[int, int], None] | None = None
         tmp.unlink(missing_ok=True)
         raise
     return out
+
+
+def _conversion_rule(path: Path) -> bytes | None:
+    """The :data:`CONVERSION_RULE` a converted file was written under (None: older)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return (pq.read_schema(path).metadata or {}).get(CONVERSION_KEY)
+    except Exception:  # an unreadable copy is converted again
+        return None
 
 
 def _position(reader: Any, total: int) -> int:
