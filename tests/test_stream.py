@@ -142,6 +142,22 @@ def test_cli_streams_a_csv_converted_once_and_the_model_predicts(tmp_path):
     assert len(pd.read_csv(tmp_path / "p.csv")) == 5000
 
 
+@pytest.mark.parametrize("dtype", [None, "float64"])
+def test_a_streamed_fit_trains_in_the_precision_an_in_memory_fit_does(tmp_path, dtype):
+    """One precision rule: float32 unless ``--dtype`` says otherwise, streamed or not."""
+    from jaxmlp.workflows.table import train_table
+
+    path = tmp_path / "t.parquet"
+    _table(2).iloc[:600].to_parquet(path)
+    params = {"hidden_layer_sizes": (4,), "max_iter": 2, "dtype": dtype}
+    streamed = ws.train_table_stream(TableTrainConfig(path, "label", params, stream=True))
+    in_memory = train_table(TableTrainConfig(path, "label", params, baseline=False,
+                                             ensemble=1, cv=None))  # fmt: skip
+    expected = np.dtype(dtype or "float32")
+    assert streamed.model.members[0].coefs_[0].dtype == expected
+    assert in_memory.model.members[0].coefs_[0].dtype == expected
+
+
 def test_a_missing_text_cell_is_missing_in_the_streamed_copy_as_in_memory(tmp_path):
     """pyarrow reads an empty text cell as the string ''; the copy keeps it missing, as
     pandas reads it (so '' is no category of its own), and a copy written under the older

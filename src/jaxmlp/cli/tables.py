@@ -143,7 +143,7 @@ def train(
     dtype: Annotated[
         str | None,
         typer.Option(help="float32 or float64 (default: float32, as PyTorch's tabular MLPs; "
-                     "--stream and several processes: float64)."),
+                     "in memory, with --stream and on several processes alike)."),
     ] = None,
     baseline: Annotated[
         bool, typer.Option("--baseline/--no-baseline", help="Fit scikit-learn's MLP too.")
