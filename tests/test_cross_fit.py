@@ -164,12 +164,26 @@ def test_cv_on_the_command_line(tmp_path: Path):
     )
     held = runner.invoke(app, [*base, "--test-size", "0.2", "--out", str(tmp_path / "b")])
     assert held.exit_code == 0 and "96 train / 24 validation rows" in " ".join(held.output.split())
+    assert "trains on a hold-out" not in held.output  # asked for
+    # one network: 'auto' cannot cross-fit, and says what it does instead
+    one = runner.invoke(app, [*base, "--ensemble", "1", "--out", str(tmp_path / "c")])
+    assert one.exit_code == 0, one.output
+    assert ("one network trains on a hold-out: 25% of the rows score the model and are not "
+            "trained on (--cv K cross-fits K members over every row)") in " ".join(
+        one.output.replace("│", " ").split())  # fmt: skip
+    same = runner.invoke(app, [*base, "--ensemble", "3", "--cv", "3", "--out",
+                               str(tmp_path / "d")])  # fmt: skip
+    assert same.exit_code == 0, same.output  # the same count said twice is no conflict
     for args, fragment in (
         (["--cv", "1"], "'1' is not a number of folds"),
         (["--cv", "many"], "use a whole number from 2 to 20"),
         (["--cv", "500"], "'500' folds is more than 20: each fold is one member"),
         (["--cv", "3", "--test-size", "0.2"], "--cv 3 and --test-size 0.2 disagree"),
         (["--cv", "3", "--time-budget", "5"], "--cv 3 and --time-budget 5 disagree"),
+        (
+            ["--cv", "3", "--ensemble", "1"],
+            "--cv 3 and --ensemble 1 disagree: cross-fitting trains one member per fold (3)",
+        ),
     ):
         bad = runner.invoke(app, [*base, *args, "--out", str(tmp_path / "never")])
         assert bad.exit_code == 2, bad.output

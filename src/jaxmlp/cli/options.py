@@ -215,9 +215,14 @@ OutFolder = Annotated[Path, typer.Option("--out", callback=check_out, help="Outp
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")]
 
 
-def cv_alone(folds: int, test_size: float | None, time_budget: float | None) -> None:
-    """Exit 2 where ``--cv K`` comes with an option that holds rows out or trains in
-    rungs."""
+def cv_alone(folds: int, test_size: float | None, time_budget: float | None,
+             ensemble: int | None = None) -> None:  # fmt: skip
+    """Exit 2 where ``--cv K`` comes with an option that holds rows out, trains in rungs,
+    or asks for another number of members (each fold is one)."""
+    if ensemble is not None and ensemble != folds:
+        fail(f"--cv {folds} and --ensemble {ensemble} disagree: cross-fitting trains one "
+             f"member per fold ({folds}). Drop --ensemble, or pass --cv none for "
+             f"{ensemble} member(s) on a hold-out.")  # fmt: skip
     if test_size is not None:
         fail(f"--cv {folds} and --test-size {test_size} disagree: --cv cross-fits every row, "
              "--test-size holds rows out to score on. Drop --test-size to cross-fit, or "

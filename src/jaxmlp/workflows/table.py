@@ -21,7 +21,7 @@ import numpy as np
 from jaxmlp.data.prepare import PreparedTable, prepare_table
 from jaxmlp.data.tables import TableError, read_table
 from jaxmlp.sklearn.classifier import checked_classifier
-from jaxmlp.sklearn.cross_fit import make_folds, resolve_cv
+from jaxmlp.sklearn.cross_fit import CV_ROWS, make_folds, resolve_cv
 from jaxmlp.sklearn.table_estimators import table_estimator
 from jaxmlp.sklearn.table_fit import ENSEMBLE, early_stopping_rows
 from jaxmlp.sklearn.table_model import TableModel
@@ -303,6 +303,13 @@ def train_table(
     model.fit_prepared(table, config.target, devices=config.devices, progress=progress)
     if k is None and fallback:
         model.fit_notes_.insert(0, fallback)
+    elif k is None and test_df is None and config.test_size is None and config.cv == "auto" \
+            and len(df) <= CV_ROWS:  # 'auto' would have cross-fitted but for these  # fmt: skip
+        why, fix = (("--time-budget", "without it the members cross-fit every row")
+                    if config.time_budget is not None else ("one network", "--cv K cross-fits"
+                    " K members over every row"))  # fmt: skip
+        model.fit_notes_.insert(0, f"{why} trains on a hold-out: {config.holdout:.0%} of the "
+                                f"rows score the model and are not trained on ({fix})")  # fmt: skip
     if config.baseline and on_stage is not None:
         on_stage("fitting the baselines")
     # out of fold: each row scored by the member that did not train on it
