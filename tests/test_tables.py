@@ -464,3 +464,16 @@ def test_evaluate_needs_the_target_column(trained, wine, tmp_path):
     assert result.exit_code == 2
     assert "no target column 'cultivar'" in flat(result.output)
     assert "jaxmlp predict" in flat(result.output)
+
+
+def test_the_decision_view_names_the_classes_on_its_colour_bar(trained, wine):
+    """Three classes: the colour bar's ticks read the class names, not 0, 1, 2."""
+    from jaxmlp.reports.table import plot_decision_view
+
+    model = jaxmlp.load(trained[0])
+    _, _, df = wine
+    y = np.searchsorted(model.classes, df["cultivar"].to_numpy())
+    fig = plot_decision_view(model, df.drop(columns="cultivar"), y)
+    fig.canvas.draw()  # tick labels are set on drawing
+    bar = fig.axes[1]
+    assert [t.get_text() for t in bar.get_yticklabels()] == [str(c) for c in model.classes]

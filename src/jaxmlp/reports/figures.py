@@ -73,10 +73,11 @@ def scatter_classes(ax: Any, X: np.ndarray, y: np.ndarray, k: int, *, alpha: flo
 
 
 def draw_surface(fig: Figure, ax: Any, xx: np.ndarray, yy: np.ndarray, proba: np.ndarray,
-                 *, label: str = "P(class 1)", alpha: float = 0.8) -> None:  # fmt: skip
+                 *, label: str = "P(class 1)", alpha: float = 0.8,
+                 classes: Any = None) -> None:  # fmt: skip
     """Class probabilities ``proba`` of shape (n_mesh, k) over the mesh ``xx``, ``yy``:
     two classes as RdBu contours of P(class 1) with a colour bar, more as the predicted
-    class's region in its class colour."""
+    class's region in its class colour (the bar's ticks named by ``classes``, if given)."""
     k = proba.shape[1]
     if k == 2:
         cs = ax.contourf(xx, yy, proba[:, 1].reshape(xx.shape), levels=np.linspace(0, 1, 11),
@@ -86,7 +87,7 @@ def draw_surface(fig: Figure, ax: Any, xx: np.ndarray, yy: np.ndarray, proba: np
     cs = ax.contourf(xx, yy, proba.argmax(axis=1).reshape(xx.shape), levels=np.arange(k + 1) - 0.5,
                      cmap=class_colors(k), alpha=0.45)  # fmt: skip
     bar = fig.colorbar(cs, ax=ax, label="predicted class", fraction=0.05, pad=0.03)
-    bar.set_ticks(range(k))
+    bar.set_ticks(range(k), labels=None if classes is None else [str(c) for c in classes])
 
 
 def _limits(split: Split) -> tuple[float, float, float, float]:

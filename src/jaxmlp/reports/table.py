@@ -165,7 +165,8 @@ def plot_decision_view(model: Any, df: Any, y: np.ndarray,
     k = len(model.classes)
     fig = Figure(figsize=(7.0, 5.5), layout="constrained")
     ax = fig.subplots()
-    draw_surface(fig, ax, xx, yy, proba, label=f"P({model.classes[1]})", alpha=0.7)
+    draw_surface(fig, ax, xx, yy, proba, label=f"P({model.classes[1]})", alpha=0.7,
+                 classes=model.classes)  # fmt: skip
     scatter_classes(ax, pts, y, k, size=18)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
