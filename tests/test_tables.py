@@ -120,6 +120,12 @@ def test_predict_and_evaluate_agree_with_the_python_api(trained, wine, tmp_path)
     assert result.exit_code == 0 and (tmp_path / "ev" / "report.html").exists()
     page = (tmp_path / "ev" / "report.html").read_text()
     assert "on the rows of labelled.csv" in page and "validation rows" not in page
+    # a report already there (the model's own, say) is not replaced without --force
+    again = run("evaluate", model_dir, labelled, "--out", model_dir)
+    assert again.exit_code == 2 and "already exists" in flat(again.output)
+    assert "jaxmlp train" in (model_dir / "report.html").read_text()
+    forced = run("evaluate", model_dir, labelled, "--out", tmp_path / "ev", "--force")
+    assert forced.exit_code == 0, forced.output
 
 
 def test_float32_probabilities_are_scored_without_scikit_learns_sum_warning():

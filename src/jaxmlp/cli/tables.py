@@ -365,10 +365,15 @@ def evaluate(
         Path | None, typer.Option("--out", help="Folder for report.html (default: none).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    force: Annotated[bool, typer.Option(help="Replace a report.html in --out.")] = False,
 ) -> None:
     """Metrics (and optionally a report) of a model on labelled rows."""
     from jaxmlp.data.tables import TableError
     from jaxmlp.workflows.table import evaluate_table
+
+    if out_dir is not None and (out_dir / "report.html").exists() and not force:
+        fail(f"'{out_dir / 'report.html'}' already exists; choose another --out, or pass "
+             "--force to replace it.")  # fmt: skip
 
     model = _load_model(model_dir)
     try:
