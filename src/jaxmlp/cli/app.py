@@ -25,7 +25,7 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="jaxmlp",
-    help="Multilayer-perceptron classifiers in JAX.",
+    help="Multilayer-perceptron classifiers and regressors in JAX.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -46,7 +46,7 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
 ) -> None:
-    """Multilayer-perceptron classifiers in JAX."""
+    """Multilayer-perceptron classifiers and regressors in JAX."""
 
 
 for _command in (demo, sweep, train, predict, evaluate, playground):

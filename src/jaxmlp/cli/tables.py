@@ -94,7 +94,7 @@ def train(
         bool, typer.Option(help="Drop rows whose target is missing.")
     ] = False,
     config: Annotated[
-        Path | None, typer.Option(help="TOML file with estimator options ([model] table).")
+        Path | None, typer.Option(help="TOML file with estimator options (its \\[model] table).")
     ] = None,
     hidden: Annotated[
         str, typer.Option(callback=opt.hidden, help="Hidden widths: 64,32.")
@@ -115,8 +115,9 @@ def train(
     ] = "auto",
     momentum: Annotated[float, typer.Option(help="Momentum (sgd).")] = 0.9,
     early_stopping: Annotated[
-        bool, typer.Option(help="Stop when the loss on a 10% slice of the training rows "
-                           "stops falling and keep the best epoch's weights "
+        bool, typer.Option(help="Stop each member when the loss on its held-out rows (its "
+                           "fold, or 10% of the training rows) stops falling and keep "
+                           "the best epoch's weights "
                            "(--no-early-stopping: train --max-iter epochs or until the "
                            "training loss stalls).")
     ] = True,
@@ -171,7 +172,7 @@ def train(
         float, typer.Option(min=1, help="Seconds to wait for all processes to join, and for "
                             "a silent one before the others stop.")
     ] = 60.0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only warnings.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:  # fmt: skip
     """Train a classifier (or, for a numeric target, a regressor) on a table; write the model
