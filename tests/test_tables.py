@@ -460,6 +460,13 @@ def test_test_file_and_kind_overrides(tmp_path):
     assert result.exit_code == 0, result.output
     report = (tmp_path / "m2" / "report.html").read_text()
     assert "Decision surface" in report
+    # a test file without a feature column: the message says which file lacks what
+    df.iloc[90:].drop(columns="x1").to_csv(tmp_path / "short.csv", index=False)
+    result = run("train", tmp_path / "train.csv", "--target", "label", "--test-file",
+                 tmp_path / "short.csv", "--no-baseline", "--out", tmp_path / "m3")  # fmt: skip
+    assert result.exit_code == 2
+    assert "The test file lacks column(s) the training table has: x1" in flat(result.output)
+    assert not (tmp_path / "m3").exists()
 
 
 def test_evaluate_needs_the_target_column(trained, wine, tmp_path):

@@ -129,7 +129,7 @@ def prepare_table(
         )
     stratify = y if np.bincount(y).min() >= 2 else None
     train_df, test_part = _split(df, target, test_size, test_df, seed, drop_missing_target,
-                                 stratify)  # fmt: skip
+                                 stratify, schema.features)  # fmt: skip
     _, y_tr = encode_target(train_df[target].to_numpy(), classes)
     _, y_te = encode_target(test_part[target].to_numpy(), classes)
     missing = [str(c) for i, c in enumerate(classes) if not (y_tr == i).any()]
@@ -153,10 +153,12 @@ def _split(
     seed: int,
     drop: bool,
     stratify: np.ndarray | None = None,
+    features: list[str] | None = None,
 ) -> tuple:
     """``(training rows, validation rows)``: a seeded hold-out of ``df`` (stratified by
-    ``stratify``), or all of ``df`` and the rows of ``test_df`` that have a target; with
-    ``test_size`` 0 (a cross-fit, scored out of fold) all of ``df`` twice."""
+    ``stratify``), or all of ``df`` and the rows of ``test_df`` that have a target (and
+    every column of ``features``); with ``test_size`` 0 (a cross-fit, scored out of fold)
+    all of ``df`` twice."""
     from sklearn.model_selection import train_test_split
 
     if test_df is None and test_size == 0:  # cross-fitted: every row trains and is scored
@@ -172,6 +174,10 @@ def _split(
     test_df = test_df.set_axis([str(c) for c in test_df.columns], axis=1)
     if target not in test_df.columns:
         raise TableError(f"The test file has no target column '{target}'.")
+    lacking = [c for c in features or () if c not in test_df.columns]
+    if lacking:
+        raise TableError(f"The test file lacks column(s) the training table has: "
+                         f"{', '.join(lacking)}. Give it every feature column.")  # fmt: skip
     return df, target_values(test_df, target, drop)
 
 
@@ -210,7 +216,8 @@ def _prepare_regression(df, target: str, schema: Schema, notes: list, test_size:
                         max_onehot: int | None, scaling: str) -> PreparedTable:  # fmt: skip
     """:func:`prepare_table` for a numeric target: a plain shuffled split."""
     regression_values(df[target], target)  # checked on all rows first
-    train_df, test_part = _split(df, target, test_size, test_df, seed, drop)
+    train_df, test_part = _split(df, target, test_size, test_df, seed, drop, None,
+                                 schema.features)  # fmt: skip
     y_tr = regression_values(train_df[target], target)
     y_te = regression_values(test_part[target], target, spread=False)
     split, pre, schema = _preprocess(schema, target, train_df, test_part, y_tr, y_te,
