@@ -98,6 +98,15 @@ def test_shortfall_margins():
     assert both is not None and both["below_zero"] and np.isclose(both["by"], 0.85)
     assert "HistGradientBoostingRegressor" in both["message"]
     assert shortfall({"r2": 0.595}, {"r2": 0.6}, True) is None
+    # fewer right answers but better probabilities: both said, not one as the verdict
+    calibrated = shortfall({"accuracy": 0.768, "log_loss": 0.6432},
+                           {"accuracy": 0.779, "log_loss": 1.0230}, False)  # fmt: skip
+    assert (
+        calibrated is not None
+        and ("probabilities are the better calibrated (log loss 0.6432 against 1.0230)")
+        in calibrated["message"]
+    )
+    assert "log loss" not in short["message"]  # no log losses given: nothing said of them
 
 
 def test_the_baselines_stage_is_announced_after_training(tmp_path):

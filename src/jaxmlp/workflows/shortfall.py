@@ -68,6 +68,11 @@ def shortfall(jaxmlp: dict[str, Any], gbm: dict[str, Any] | None, regression: bo
         if behind
         else "check the target and the columns (--features), or train longer (--max-iter)"
     )
+    ours, theirs = jaxmlp.get("log_loss"), None if gbm is None else gbm.get("log_loss")
+    if behind and ours is not None and theirs is not None and ours < theirs:
+        # more right answers is not the whole story: better probabilities are worth saying
+        fix += (f" for the classes it picks, though this model's probabilities are the "
+                f"better calibrated (log loss {ours:.4f} against {theirs:.4f})")  # fmt: skip
     message = "; ".join(parts) + f". Use it knowing this: {fix}."
     return {"metric": metric, "score": float(score),
             "baseline": None if base is None else float(base),
