@@ -129,3 +129,22 @@ def test_version():
 
     result = run("--version")
     assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_the_progress_line_left_in_a_log_says_the_count_not_a_finished_stage(monkeypatch):
+    """Outside a terminal the bar is drawn once, as it stops: that line must not read
+    "fitting the baselines..." as if the command had stopped there."""
+    import io
+
+    from rich.console import Console
+
+    from jaxmlp.cli import progress
+
+    log = io.StringIO()
+    monkeypatch.setattr(progress, "err", Console(file=log, force_terminal=False, width=100))
+    with progress.progress_bar(1000, "epochs") as update:
+        assert update is not None
+        update(69, "loss 0.3")
+        update(None, "fitting the baselines...")
+    text = log.getvalue()
+    assert "69/1000" in text and "fitting the baselines" not in text and "loss" not in text

@@ -56,4 +56,7 @@ def progress_bar(total: int, label: str, enabled: bool = True
         yield update
     finally:
         if bar.live.is_started:
+            # the line left behind (all a log that is not a terminal gets) says what was
+            # counted, not a stage that has ended ("fitting the baselines...")
+            bar.update(task, text="")
             bar.stop()
