@@ -469,6 +469,20 @@ def test_test_file_and_kind_overrides(tmp_path):
     assert not (tmp_path / "m3").exists()
 
 
+def test_evaluate_on_rows_of_some_classes_says_what_it_cannot_score(trained, wine, tmp_path):
+    """A file without rows of a class: no precision/recall/F1 of zeros for it, and the
+    missing ROC AUC is explained (one-vs-rest needs every class)."""
+    model_dir, _ = trained
+    _, _, df = wine
+    df[df["cultivar"] != "barbera"].to_csv(tmp_path / "two.csv", index=False)
+    result = run("evaluate", model_dir, tmp_path / "two.csv")
+    assert result.exit_code == 0, result.output
+    said = flat(result.output)
+    assert "no ROC AUC: the rows hold 2 of the model's 3 classes" in said
+    assert "barbera: no rows of this class here" in said
+    assert "barolo: precision" in said and "support 0" not in said
+
+
 def test_evaluate_needs_the_target_column(trained, wine, tmp_path):
     model_dir, _ = trained
     _, _, df = wine

@@ -161,9 +161,16 @@ def print_evaluation(evaluation: dict, as_json: bool) -> None:
         keys = ("accuracy", "log_loss", "roc_auc", "per_class", "confusion_matrix")
         out.print_json(json.dumps({k: result[k] for k in keys}))
         return
-    auc = "" if result["roc_auc"] is None else f", ROC AUC {result['roc_auc']:.4f}"
+    per_class = result["per_class"]
+    present = sum(1 for r in per_class if r["support"])
+    auc = (f", ROC AUC {result['roc_auc']:.4f}" if result["roc_auc"] is not None else
+           f"; no ROC AUC: the rows hold {present} of the model's {len(per_class)} "
+           "classes")  # fmt: skip
     out.print(f"{len(evaluation['frame'])} rows: accuracy {result['accuracy']:.4f}, log loss "
               f"{result['log_loss']:.4f}{auc}")  # fmt: skip
-    for r in result["per_class"]:
+    for r in per_class:
+        if not r["support"]:  # precision, recall and F1 of a class with no rows say nothing
+            out.print(f"  {r['class']}: no rows of this class here")
+            continue
         out.print(f"  {r['class']}: precision {r['precision']:.3f}, recall {r['recall']:.3f}, "
                   f"F1 {r['f1']:.3f}, support {r['support']}")  # fmt: skip
