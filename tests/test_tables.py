@@ -504,3 +504,21 @@ def test_the_decision_view_names_the_classes_on_its_colour_bar(trained, wine):
     fig.canvas.draw()  # tick labels are set on drawing
     bar = fig.axes[1]
     assert [t.get_text() for t in bar.get_yticklabels()] == [str(c) for c in model.classes]
+
+
+def test_an_imbalanced_table_says_what_always_answering_its_main_class_scores(tmp_path):
+    """80% of the rows in one class: the score line is followed by what answering that
+    class every time would score; a balanced table (wine) gets no such line."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=200)})
+    df["label"] = np.where(np.arange(200) % 5 == 0, "rare", "common")
+    df.to_csv(tmp_path / "t.csv", index=False)
+    result = run("train", tmp_path / "t.csv", "--target", "label", "--max-iter", "3",
+                 "--hidden", "4", "--no-baseline", "--out", tmp_path / "m")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert ("answering 'common' every time would score 0.8000: it is 80.0% of these rows"
+            in flat(result.output))  # fmt: skip
+
+
+def test_a_balanced_table_gets_no_majority_line(trained):
+    assert "every time would score" not in flat(trained[1])

@@ -11,7 +11,10 @@ from typing import Any
 from jaxmlp.cli.common import err, out
 from jaxmlp.workflows.shortfall import shortfall, where
 
-__all__ = ["best_line", "prepared", "print_evaluation", "print_trained"]
+__all__ = ["MAJORITY_SHARE", "best_line", "prepared", "print_evaluation", "print_trained"]
+
+# a class this share of the scored rows: the score line says what always answering it scores
+MAJORITY_SHARE = 0.7
 
 
 def prepared(data: Path, table: Any, say: Any) -> None:
@@ -123,6 +126,13 @@ def _classification_lines(jx: dict, sk: dict | None, gbm: dict | None, say: Any,
         + (f"; gradient boosting: {gbm['accuracy']:.4f}, {gbm['log_loss']:.4f}" if gbm else "")
         + (")" if sk else "")
     )
+    support = {r["class"]: r["support"] for r in jx.get("per_class", ())}
+    if support and sum(support.values()):
+        top = max(support, key=lambda c: support[c])
+        share = support[top] / sum(support.values())
+        if share >= MAJORITY_SHARE:  # imbalanced: accuracy alone flatters
+            say(f"(answering '{top}' every time would score {share:.4f}: it is {share:.1%} "
+                "of these rows; the report has each class's recall)")  # fmt: skip
     if sk and gbm:
         say(
             best_line(
