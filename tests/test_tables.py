@@ -522,3 +522,23 @@ def test_an_imbalanced_table_says_what_always_answering_its_main_class_scores(tm
 
 def test_a_balanced_table_gets_no_majority_line(trained):
     assert "every time would score" not in flat(trained[1])
+
+
+def test_predict_writes_the_rows_ids_beside_the_predictions(trained, wine, tmp_path):
+    """Columns the model does not use that look like ids (a distinct name per row, R's
+    row names) lead the output, so predictions join back by id, not by row order."""
+    model_dir, _ = trained
+    _, _, df = wine
+    rows = df.drop(columns=["cultivar"]).iloc[:40].copy()
+    rows.insert(0, "sample", [f"s{i:03d}" for i in range(40)])
+    rows["rownames"] = np.arange(500, 540)[::-1]
+    rows["batch"] = "b1"  # not an id: ignored, as before
+    rows.to_csv(tmp_path / "new.csv", index=False)
+    result = run("predict", model_dir, tmp_path / "new.csv", "--out", tmp_path / "p.csv")
+    assert result.exit_code == 0, result.output
+    pred = pd.read_csv(tmp_path / "p.csv")
+    assert list(pred.columns) == ["sample", "rownames", "predicted_cultivar"]
+    assert pred["sample"].tolist() == rows["sample"].tolist()
+    assert pred["rownames"].tolist() == rows["rownames"].tolist()
+    expected = jaxmlp.load(model_dir).predict(rows)
+    assert pred["predicted_cultivar"].tolist() == list(expected)

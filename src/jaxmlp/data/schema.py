@@ -24,6 +24,7 @@ __all__ = [
     "id_like",
     "infer_schema",
     "make_preprocessor",
+    "row_ids",
     "smooth_clip",
 ]
 
@@ -279,6 +280,13 @@ def id_like(col: Any) -> str | None:
     if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
         return None
     return "a distinct value in every row (an id)" if col.nunique() == n else None
+
+
+def row_ids(df: Any, features: list[str], target: str) -> list[str]:
+    """The columns of ``df`` a model does not use that look like row ids
+    (:func:`id_like`): ``jaxmlp predict`` writes them beside the predictions."""
+    return [c for c in df.columns
+            if c not in features and c != target and id_like(df[c]) is not None]  # fmt: skip
 
 
 def clean_features(df, schema: Schema):

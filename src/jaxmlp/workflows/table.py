@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from jaxmlp.data.prepare import PreparedTable, prepare_table
+from jaxmlp.data.schema import row_ids
 from jaxmlp.data.tables import TableError, read_table
 from jaxmlp.sklearn.classifier import checked_classifier
 from jaxmlp.sklearn.cross_fit import CV_ROWS, make_folds, resolve_cv
@@ -367,19 +368,20 @@ def _rows(model: TableModel, data: str | Path, labelled: bool = False) -> tuple[
 def predict_table(model: TableModel, data: str | Path, proba: bool = False) -> tuple[Any, list]:
     """Predictions for the rows of a table: a DataFrame with ``predicted_<target>`` (and
     with ``proba`` one ``proba_<class>`` column per class), and notes about the columns."""
-    import pandas as pd
 
     if model.regression and proba:
         raise TableError("--proba gives class probabilities; this model predicts a number "
                          f"('{model.target}'). Drop --proba.")  # fmt: skip
     df, notes = _rows(model, data)
+    # the rows' ids (columns the model leaves out that look like ids) lead the output
+    out = df[row_ids(df, model.schema.features, model.target)].reset_index(drop=True)
     if model.regression:
-        return pd.DataFrame({f"predicted_{model.target}": model.predict(df)}), notes
+        out[f"predicted_{model.target}"] = model.predict(df)
+        return out, notes
     p, classes = model.predict_proba(df), np.asarray(model.classes)
-    out = pd.DataFrame({f"predicted_{model.target}": classes[np.argmax(p, axis=1)]})
-    if proba:
-        for i, c in enumerate(classes):
-            out[f"proba_{c}"] = p[:, i]
+    out[f"predicted_{model.target}"] = classes[np.argmax(p, axis=1)]
+    for i, c in enumerate(classes if proba else ()):
+        out[f"proba_{c}"] = p[:, i]
     return out, notes
 
 
