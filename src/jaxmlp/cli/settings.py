@@ -82,4 +82,24 @@ def check_params(params: dict) -> None:
     try:
         checked_classifier(**params)
     except InvalidParameterError as e:
-        fail(f"{e} (set by a flag or --config).")
+        fail(_in_flag_words(str(e)))
+
+
+def _in_flag_words(message: str) -> str:
+    """scikit-learn's "The 'activation' parameter of MLPClassifier must be a str among
+    {...}. Got 'foo' instead." as the flag's: "--activation 'foo': must be a str among
+    gelu, identity, ... (set by the flag or --config's activation)", the choices sorted."""
+    import re
+
+    found = re.match(r"The '(\w+)' parameter of \w+ must be (.*)\. Got (.*) instead\.$",
+                     message, re.S)  # fmt: skip
+    if found is None:
+        return f"{message} (set by a flag or --config)."
+    param, rule, got = found.groups()
+    name = next((n for n, (p, _) in ESTIMATOR_OPTIONS.items() if p == param), param)
+    rule = re.sub(r"\{([^{}]*)\}", lambda m: ", ".join(sorted(
+        v.strip().strip("'") for v in m.group(1).split(","))), rule)  # fmt: skip
+    # what a command line cannot give (a callable, a dict, None) is no choice to offer
+    rule = re.sub(r"an instance of 'dict', | or a callable| or None", "", rule)
+    flag = "--" + name.replace("_", "-")
+    return f"{flag} {got}: must be {rule} (set by {flag} or --config's {name})."
