@@ -103,11 +103,11 @@ def test_cv_none_a_large_table_and_a_time_budget_keep_a_holdout():
 
 def test_a_class_rarer_than_the_folds_gives_fewer_folds_said_in_a_note():
     df, y = _table(120)
-    y = y.copy()
+    y = y.astype(object)
     y[:3] = "rare"  # 3 rows: 3 folds, not 4
     model = TableClassifier(hidden_layer_sizes=(8,), ensemble=4, max_iter=5).fit(df, y)
     assert len(model.cv_folds_) == 3 and len(model.members) == 3
-    assert any("the rarest class has 3 rows: cross-fitted in 3 folds, not 4" in n
+    assert any("the rarest class, 'rare', has 3 rows: cross-fitted in 3 folds, not 4" in n
                for n in model.fit_notes_)  # fmt: skip
 
 
@@ -221,7 +221,9 @@ def test_a_class_of_one_row_falls_back_to_a_holdout_said_in_a_note(tmp_path: Pat
                                         "--out", str(tmp_path / "m")])  # fmt: skip
     assert said.exit_code == 0, said.output
     flat = " ".join(said.output.split())
-    assert "Note: a class has a single row: not cross-fitted; trained with a holdout" in flat
+    assert (
+        "Note: the rarest class, 'z', has a single row: not cross-fitted; trained with a holdout"
+    ) in flat
     assert "30 train / 10 validation rows" in flat  # the warning-as-error did not fire
 
 

@@ -52,11 +52,12 @@ def resolve_cv(cv: Any, ensemble: int, n_rows: int, time_budget: float | None) -
     return int(cv)
 
 
-def make_folds(k: int, y: np.ndarray, regression: bool,
-               seed: int) -> tuple[list[np.ndarray] | None, str | None]:  # fmt: skip
+def make_folds(k: int, y: np.ndarray, regression: bool, seed: int,
+               classes: Any = None) -> tuple[list[np.ndarray] | None, str | None]:  # fmt: skip
     """``k`` folds of the rows of targets ``y`` (n,): arrays of row indices, stratified by
     class for a classifier; and a note where fewer folds (a class with fewer rows than
-    ``k``) or none (too few rows to cut) had to do."""
+    ``k``) or none (too few rows to cut) had to do, naming the class by ``classes`` (the
+    labels of ``y``'s indices) where given."""
     from sklearn.model_selection import KFold, StratifiedKFold
 
     n = len(y)
@@ -66,12 +67,15 @@ def make_folds(k: int, y: np.ndarray, regression: bool,
                           "or more); trained with a holdout")  # fmt: skip
         splits = KFold(k, shuffle=True, random_state=seed).split(np.zeros(n))
         return [held for _, held in splits], None
-    smallest = int(np.bincount(np.asarray(y, np.int64)).min())
+    counts = np.bincount(np.asarray(y, np.int64))
+    smallest = int(counts.min())
+    rarest = ("the rarest class" if classes is None
+              else f"the rarest class, '{classes[int(counts.argmin())]}',")  # fmt: skip
     note = None
     if smallest < 2:
-        return None, ("a class has a single row: not cross-fitted; trained with a holdout")
+        return None, f"{rarest} has a single row: not cross-fitted; trained with a holdout"
     if smallest < k:
-        note = (f"the rarest class has {smallest} rows: cross-fitted in {smallest} folds, "
+        note = (f"{rarest} has {smallest} rows: cross-fitted in {smallest} folds, "
                 f"not {k}")  # fmt: skip
         k = smallest
     splits = StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(n), y)

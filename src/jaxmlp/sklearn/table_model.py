@@ -266,7 +266,7 @@ class TableModel(BaseEstimator):
         budget = None if self.time_budget is None else float(self.time_budget)
         k = resolve_cv(self.cv, int(self.ensemble), len(Xt), budget)
         folds, fold_note = (None, None) if k is None else make_folds(
-            k, y, regression, int(params.get("random_state") or 0))  # fmt: skip
+            k, y, regression, int(params.get("random_state") or 0), classes)  # fmt: skip
         fitted = fit_members(params, regression, int(self.ensemble), Xt, y, X_val, y_val,
                              devices, progress, time_budget=budget, folds=folds)  # fmt: skip
         self.estimator_, self.preprocessor_, self.schema_ = fitted.estimator, pre, schema

@@ -283,8 +283,8 @@ def train_table(
                              max_onehot=config.max_onehot, scaling=config.scaling)  # fmt: skip
 
     table = prepare(0.0 if k and test_df is None else config.holdout)
-    cut, fallback = make_folds(k, table.split.y_train, table.regression, seed or 0) if k else (
-        None, None)  # fmt: skip
+    cut, fallback = (make_folds(k, table.split.y_train, table.regression, seed or 0,
+                                table.classes) if k else (None, None))  # fmt: skip
     if k and cut is None:
         k = None  # too few rows (of a class) to cut: a holdout, as before cross-fitting
         if test_df is None:
