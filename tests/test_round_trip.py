@@ -101,7 +101,8 @@ def tables(draw) -> tuple[pd.DataFrame, str]:
 @given(st.lists(tables(), min_size=6, max_size=6))
 def test_train_then_predict_in_a_fresh_process_gives_the_same_predictions(tmp_path, drawn):
     from jaxmlp.reports.table import write_table_model
-    from jaxmlp.workflows.table import TableTrainConfig, predict_table, train_table
+    from jaxmlp.workflows.table import TableTrainConfig, train_table
+    from jaxmlp.workflows.table_use import predict_table
 
     root = Path(__import__("tempfile").mkdtemp(dir=tmp_path))
     expected, pairs = {}, []

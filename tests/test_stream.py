@@ -137,6 +137,11 @@ def test_cli_streams_a_csv_converted_once_and_the_model_predicts(tmp_path):
     assert again.returncode == 0, again.stderr
     assert converted.stat().st_mtime_ns == stamp  # converted once, then reused
     assert "validation accuracy" in done.stdout
+    # the precision it trained in, in the report's settings (not the None it was given)
+    assert (
+        "<tr><td>dtype</td><td>float32 (chosen)</td></tr>"
+        in (tmp_path / "m" / "report.html").read_text()
+    )
     predicted = _cli("predict", str(tmp_path / "m"), str(csv), "--out", str(tmp_path / "p.csv"))
     assert predicted.returncode == 0, predicted.stderr
     assert len(pd.read_csv(tmp_path / "p.csv")) == 5000
@@ -200,6 +205,15 @@ def test_stream_bad_inputs_are_one_clear_error_and_write_nothing(tmp_path):
         ((str(tmp_path / "broken.parquet"),), "Cannot read '"),
         ((str(csv),), "--stream converts '" + str(csv) + "' to Parquet once"),
         ((str(csv), "--devices", "2"), "--stream trains on one device of one process"),
+        (
+            (str(folder), "--ensemble", "3"),
+            "--ensemble 3 trains its members side by side in "
+            "memory; --stream trains one network. Drop --ensemble, or drop --stream.",
+        ),
+        (
+            (str(folder), "--cv", "3"),
+            "--cv 3 cross-fits its members in memory; --stream trains one network on a hold-out.",
+        ),
     ]
     for args, message in cases:
         out = tmp_path / "m"

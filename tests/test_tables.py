@@ -274,6 +274,13 @@ def test_missing_target_rows_can_be_dropped_and_odd_columns_are_warned_about(tmp
     assert "'const' is constant" in text
     assert "left out column 'id': a distinct value in every row (an id)" in text
     assert "left out column 'a': integers counting up by one (a row index)" in text
+    assert "left out 6 of the 60 rows: no 'label' value (--drop-missing-target)" in text
+    # evaluate leaves rows without a target out too, and says how many
+    result = run("evaluate", tmp_path / "m", path)
+    assert result.exit_code == 0, result.output
+    text = flat(result.output)
+    assert "left out 6 of the 60 rows: no 'label' value to score against" in text
+    assert "54 rows: accuracy" in text
 
 
 def test_a_column_of_1050_categories_is_target_encoded_and_said(tmp_path):

@@ -36,6 +36,7 @@ __all__ = [
     "models_per_program",
     "n_samples",
     "number",
+    "one_network",
 ]
 
 ACTIVATION_HELP = ", ".join(activations.names()) + "."
@@ -213,6 +214,20 @@ BatchSize = Annotated[
 ]  # fmt: skip
 OutFolder = Annotated[Path, typer.Option("--out", callback=check_out, help="Output folder.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing.")]
+
+
+def one_network(ensemble: int | None, cv: str, elsewhere: str | None) -> None:
+    """Exit 2 where ``--ensemble K`` or ``--cv K`` comes with ``elsewhere`` (``--stream``,
+    several processes), which train one network on a hold-out."""
+    if elsewhere is None:
+        return
+    flag = elsewhere.split()[0]
+    if ensemble not in (None, 1):
+        fail(f"--ensemble {ensemble} trains its members side by side in memory; {elsewhere} "
+             f"trains one network. Drop --ensemble, or drop {flag}.")  # fmt: skip
+    if cv not in ("auto", "none"):
+        fail(f"--cv {cv} cross-fits its members in memory; {elsewhere} trains one network "
+             f"on a hold-out. Drop --cv, or drop {flag}.")  # fmt: skip
 
 
 def cv_alone(folds: int, test_size: float | None, time_budget: float | None,

@@ -208,6 +208,8 @@ def train(
         params["max_iter"] = params["max_iter"] or 200
     check_params({**params, "n_iter_no_change": params["n_iter_no_change"] or 10,
                   "max_iter": params["max_iter"] or 200})  # fmt: skip
+    opt.one_network(ensemble, cv, "--stream" if stream else (
+        "--coordinator-address (several processes)" if rank is not None else None))  # fmt: skip
     if time_budget is not None:
         _check_time_budget(params, stream or rank is not None)
     if not rank:
@@ -304,7 +306,7 @@ def _train(run: Any, params: dict, show_progress: bool, say: Any,
 def _load_model(path: Path) -> Any:
     from jaxmlp.data.tables import TableError
     from jaxmlp.io.model_files import ModelFileError
-    from jaxmlp.workflows.table import load_table_model
+    from jaxmlp.workflows.table_use import load_table_model
 
     try:
         return load_table_model(path)
@@ -344,7 +346,7 @@ def predict(
     """Predict the target for new rows (extra columns ignored, any column order)."""
     from jaxmlp.core.compiled import enable_compilation_cache
     from jaxmlp.data.tables import TableError
-    from jaxmlp.workflows.table import predict_table
+    from jaxmlp.workflows.table_use import predict_table
 
     enable_compilation_cache()
     model = _load_model(model_dir)
@@ -370,7 +372,7 @@ def evaluate(
 ) -> None:
     """Metrics (and optionally a report) of a model on labelled rows."""
     from jaxmlp.data.tables import TableError
-    from jaxmlp.workflows.table import evaluate_table
+    from jaxmlp.workflows.table_use import evaluate_table
 
     if out_dir is not None and (out_dir / "report.html").exists() and not force:
         fail(f"'{out_dir / 'report.html'}' already exists; choose another --out, or pass "

@@ -114,7 +114,11 @@ def prepare_table(
     df = df.set_axis([str(c) for c in df.columns], axis=1)
     schema, notes = infer_schema(df, target, features, categorical, numeric, keep, datetime)
     notes = [*read_notes, *notes]
+    rows = len(df)
     df = target_values(df, target, drop_missing_target)
+    if len(df) < rows:
+        notes.append(f"left out {rows - len(df)} of the {rows} rows: no '{target}' value "
+                     "(--drop-missing-target)")  # fmt: skip
     task, note = choose_task(df[target], target, task)
     if task == "regression":
         table = _prepare_regression(df, target, schema, notes, test_size, test_df, seed,

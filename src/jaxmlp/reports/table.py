@@ -243,7 +243,8 @@ def table_report(model: Any, title: str, summary: dict, frame: Any, y: np.ndarra
     est, k = model.members[0], len(model.members)
     what = "regression" if model.regression else f"{len(model.classes)} classes"
     mlp = f"an ensemble of {k} MLPs" if k > 1 else "MLP"
-    summary = {**summary, "settings": _effective(settings, est.get_params()),
+    trained = {**est.get_params(), "dtype": str(est.coefs_[0].dtype)}  # None: the data's
+    summary = {**summary, "settings": _effective(settings, trained),
                "versions": versions(),
                "subtitle": f"{what}, target '{model.target}'; {mlp} "
                            f"{est.hidden_layer_sizes} ({est.activation}, {est.solver}, "
@@ -289,7 +290,7 @@ def write_table_model(result: TableTrainResult, out_dir: str | Path, *, overwrit
 
 def write_evaluation_report(model: Any, evaluation: dict, out_dir: str | Path,
                             settings: dict) -> Path:  # fmt: skip
-    """Write ``report.html`` of :func:`~jaxmlp.workflows.table.evaluate_table`'s result
+    """Write ``report.html`` of :func:`~jaxmlp.workflows.table_use.evaluate_table`'s result
     into ``out_dir`` (created if needed)."""
     out = ensure_writable_dir(out_dir)
     summary = {
