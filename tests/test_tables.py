@@ -527,6 +527,13 @@ def test_an_imbalanced_table_says_what_always_answering_its_main_class_scores(tm
     assert result.exit_code == 0, result.output
     assert ("answering 'common' every time would score 0.8000: it is 80.0% of these rows"
             in flat(result.output))  # fmt: skip
+    # four members: the curves' caption says they are the members' mean, and why they step
+    report = (tmp_path / "m" / "report.html").read_text()
+    assert "per epoch, averaged over the 4 members while they train" in report
+
+
+def test_one_networks_curves_are_not_called_a_mean(trained):
+    assert "averaged over" not in (trained[0] / "report.html").read_text()
 
 
 def test_a_balanced_table_gets_no_majority_line(trained):
@@ -551,3 +558,20 @@ def test_predict_writes_the_rows_ids_beside_the_predictions(trained, wine, tmp_p
     assert pred["rownames"].tolist() == rows["rownames"].tolist()
     expected = jaxmlp.load(model_dir).predict(rows)
     assert pred["predicted_cultivar"].tolist() == list(expected)
+
+
+def test_a_float32_models_probabilities_sum_to_one_in_float64(trained, wine):
+    """A float32 network's rows sum to 1 within ~1e-7; the table model answers rows that
+    sum to 1 to float64 rounding, so scikit-learn's log_loss takes them without warning."""
+    import warnings
+
+    from sklearn.metrics import log_loss
+
+    model = jaxmlp.load(trained[0])
+    _, _, df = wine
+    assert model.members[0].coefs_[0].dtype == np.float32
+    proba = model.predict_proba(df)
+    assert proba.dtype == np.float64 and np.abs(proba.sum(axis=1) - 1).max() < 1e-15
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        log_loss(df["cultivar"], proba, labels=model.classes)

@@ -23,6 +23,7 @@ from jaxmlp.reports.figures import Curve, draw_surface, plot_curves, png_bytes, 
 from jaxmlp.reports.html import figure, html_page, kv_table, versions
 from jaxmlp.reports.table_html import (
     columns_table,
+    members_note,
     metrics_table,
     rows_label,
     warnings_list,
@@ -210,7 +211,8 @@ def render_table_report(title: str, summary: dict, images: dict[str, bytes]) -> 
     note = f" The {html.escape(data['note'])}." if data.get("note") else ""
     balance = "".join(f"<tr><td>{html.escape(k)}</td><td>{v}</td></tr>"
                       for k, v in data["class_balance"].items())  # fmt: skip
-    curves = figure(images, "learning_curves", "Loss and accuracy per epoch")
+    curves = figure(images, "learning_curves",
+                    "Loss and accuracy per epoch" + members_note(summary))  # fmt: skip
     body = f"""
 <p class="sub">{html.escape(summary.get("subtitle", ""))}</p>
 {warnings_list(summary)}
@@ -246,7 +248,7 @@ def table_report(model: Any, title: str, summary: dict, frame: Any, y: np.ndarra
     trained = {**est.get_params(), "dtype": str(est.coefs_[0].dtype)}  # None: the data's
     summary = {**summary, "settings": _effective(settings, trained),
                "versions": versions(),
-               "subtitle": f"{what}, target '{model.target}'; {mlp} "
+               "members": k, "subtitle": f"{what}, target '{model.target}'; {mlp} "
                            f"{est.hidden_layer_sizes} ({est.activation}, {est.solver}, "
                            f"{est.coefs_[0].dtype})"}  # fmt: skip
     if model.regression:  # proba: the predictions

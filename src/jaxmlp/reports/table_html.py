@@ -8,7 +8,8 @@ import html
 
 from jaxmlp.reports.html import fmt
 
-__all__ = ["columns_table", "metrics_table", "rows_label", "warnings_list", "where_html"]
+__all__ = ["columns_table", "members_note", "metrics_table", "rows_label", "warnings_list",
+           "where_html"]  # fmt: skip
 
 
 def metrics_table(summary: dict, names: tuple[tuple[str, str], ...],
@@ -65,3 +66,12 @@ def where_html(summary: dict) -> str:
     if summary.get("scored") == "evaluated":
         return f"on the rows of {html.escape(summary['evaluated_on'])}"
     return "on the validation rows"
+
+
+def members_note(summary: dict) -> str:
+    """What the learning curves of several members are, and why they can step (empty for
+    one network): ``summary['members']`` members."""
+    if summary.get("members", 1) <= 1:
+        return ""
+    return (f", averaged over the {summary['members']} members while they train (each stops on "
+            "its own: the mean steps where one stops)")  # fmt: skip

@@ -15,6 +15,7 @@ from jaxmlp.reports.figures import Curve, plot_curves, png_bytes
 from jaxmlp.reports.html import figure, html_page, kv_table
 from jaxmlp.reports.table_html import (
     columns_table,
+    members_note,
     metrics_table,
     rows_label,
     warnings_list,
@@ -127,7 +128,8 @@ def render_regression_report(title: str, summary: dict, images: dict[str, bytes]
     data = summary["data"]
     target = "".join(f"<tr><td>{k}</td><td>{v:.6g}</td></tr>"
                      for k, v in data["target_summary"].items())  # fmt: skip
-    curves = figure(images, "learning_curves", "Loss and R² per epoch (standardised target)")
+    curves = figure(images, "learning_curves", "Loss and R² per epoch (standardised target)"
+                    + members_note(summary))  # fmt: skip
     caption = ("Each row, predicted out of fold: true and predicted value"
                if rows_label(summary) == "out of fold"
                else "Each validation row: true and predicted value")  # fmt: skip

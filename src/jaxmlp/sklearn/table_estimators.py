@@ -52,8 +52,11 @@ class TableClassifier(ClassifierMixin, TableModel):
         return self.predict_proba_encoded(self.encode_features(X))
 
     def predict_proba_encoded(self, Xt: np.ndarray) -> np.ndarray:
-        """Class probabilities of preprocessed rows Xt of shape (n, n_encoded)."""
-        return np.asarray(self.estimator_.predict_proba(Xt), np.float64)
+        """Class probabilities of preprocessed rows Xt of shape (n, n_encoded), in float64,
+        each row summing to 1 to float64 rounding (a float32 network's sum to 1 within
+        ~1e-7, which scikit-learn's ``log_loss`` warns about)."""
+        p = np.asarray(self.estimator_.predict_proba(Xt), np.float64)
+        return p / p.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
         """Predicted labels, shape (n_rows,)."""
