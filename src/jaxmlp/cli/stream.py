@@ -23,5 +23,7 @@ def convert_csv(data: Path, show_progress: bool) -> None:
     try:
         with progress_bar(total, "converting to Parquet (MB)", enabled=show_progress) as bar:
             csv_to_parquet(data, None if bar is None else lambda done, _: bar(done >> 20))
+            if bar is not None:
+                bar(total)  # converted (or reused): the whole file, not the MB counted so far
     except TableError as e:
         fail(str(e))

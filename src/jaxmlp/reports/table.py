@@ -171,7 +171,7 @@ def plot_decision_view(model: Any, df: Any, y: np.ndarray,
     scatter_classes(ax, pts, y, k, size=18)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(f"{title} ({rows})")
+    ax.set_title(f"{title}\n({rows}; each dot coloured by its true class)")
     return fig
 
 
