@@ -137,6 +137,8 @@ def test_cli_streams_a_csv_converted_once_and_the_model_predicts(tmp_path):
     assert again.returncode == 0, again.stderr
     assert converted.stat().st_mtime_ns == stamp  # converted once, then reused
     assert "validation accuracy" in done.stdout
+    assert "Note: no baselines: scikit-learn's MLP and gradient boosting need the whole" in (
+        " ".join(done.stderr.split()))  # fmt: skip
     # the precision it trained in, in the report's settings (not the None it was given)
     assert (
         "<tr><td>dtype</td><td>float32 (chosen)</td></tr>"

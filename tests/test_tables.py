@@ -527,6 +527,10 @@ def test_an_imbalanced_table_says_what_always_answering_its_main_class_scores(tm
     assert result.exit_code == 0, result.output
     assert ("answering 'common' every time would score 0.8000: it is 80.0% of these rows"
             in flat(result.output))  # fmt: skip
+    done = run("evaluate", tmp_path / "m", tmp_path / "t.csv")
+    assert done.exit_code == 0, done.output
+    assert ("answering 'common' every time would score 0.8000: it is 80.0% of these rows; "
+            "below is each class's recall") in flat(done.output)  # fmt: skip
     # four members: the curves' caption says they are the members' mean, and why they step
     report = (tmp_path / "m" / "report.html").read_text()
     assert "per epoch, averaged over the 4 members while they train" in report

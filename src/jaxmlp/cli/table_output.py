@@ -114,6 +114,20 @@ def print_trained(result: Any, out_dir: Path, seconds: float, say: Any, as_json:
                                    "shortfall": short}))  # fmt: skip
 
 
+def _main_class(metrics: dict, recall: str = "the report has") -> str | None:
+    """Where one class is :data:`MAJORITY_SHARE` of the scored rows or more (accuracy
+    alone flatters), what answering it every time scores; else None."""
+    support = {r["class"]: r["support"] for r in metrics.get("per_class", ())}
+    if not support or not sum(support.values()):
+        return None
+    top = max(support, key=lambda c: support[c])
+    share = support[top] / sum(support.values())
+    if share < MAJORITY_SHARE:
+        return None
+    return (f"(answering '{top}' every time would score {share:.4f}: it is {share:.1%} of "
+            f"these rows; {recall} each class's recall)")  # fmt: skip
+
+
 def _where(scope: str) -> str:
     return "out of fold" if scope == "out-of-fold" else "on the validation rows"
 
@@ -126,13 +140,9 @@ def _classification_lines(jx: dict, sk: dict | None, gbm: dict | None, say: Any,
         + (f"; gradient boosting: {gbm['accuracy']:.4f}, {gbm['log_loss']:.4f}" if gbm else "")
         + (")" if sk else "")
     )
-    support = {r["class"]: r["support"] for r in jx.get("per_class", ())}
-    if support and sum(support.values()):
-        top = max(support, key=lambda c: support[c])
-        share = support[top] / sum(support.values())
-        if share >= MAJORITY_SHARE:  # imbalanced: accuracy alone flatters
-            say(f"(answering '{top}' every time would score {share:.4f}: it is {share:.1%} "
-                "of these rows; the report has each class's recall)")  # fmt: skip
+    main = _main_class(jx)
+    if main:
+        say(main)
     if sk and gbm:
         say(
             best_line(
@@ -178,6 +188,9 @@ def print_evaluation(evaluation: dict, as_json: bool) -> None:
            "classes")  # fmt: skip
     out.print(f"{len(evaluation['frame'])} rows: accuracy {result['accuracy']:.4f}, log loss "
               f"{result['log_loss']:.4f}{auc}")  # fmt: skip
+    main = _main_class(result, "below is")
+    if main:
+        out.print(main)
     for r in per_class:
         if not r["support"]:  # precision, recall and F1 of a class with no rows say nothing
             out.print(f"  {r['class']}: no rows of this class here")

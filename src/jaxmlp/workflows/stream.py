@@ -147,8 +147,10 @@ def table_result(config: Any, estimator: Any, table: PreparedTable, source: stre
     converged = [] if estimator.n_iter_ < estimator.max_iter else [
         f"Maximum iterations ({estimator.max_iter}) reached and the optimization hasn't "
         "converged yet."]  # fmt: skip
+    baselines = ["no baselines: scikit-learn's MLP and gradient boosting need the whole table "
+                 "in memory (train without --stream, on one process, to compare)"]  # fmt: skip
     return TableTrainResult(model, table, scores, None, proba, result.metrics, summary,
-                            converged)  # fmt: skip
+                            converged + baselines)  # fmt: skip
 
 
 def train_table_stream(config: Any, progress: Callable[[int, float], None] | None = None,
